@@ -1,0 +1,114 @@
+"""Wires the application: event store, read model, projections and their follower.
+
+Everything that knows which database is in use lives here, so the domain, the projections
+and the API stay unaware of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from bootstrap.settings import Settings
+from domain.application import Spanledger
+from projections import queries
+from projections.audit import AuditProjection
+from projections.follow import Follower, postgres_listener
+from projections.labeling import LabelingProjection
+from projections.runner import ProjectionRunner
+
+
+@dataclass
+class Container:
+    settings: Settings
+    app: Spanledger
+    engine: Engine
+    runner: ProjectionRunner
+    follower: Follower | None = None
+    # The latest log position each API key wrote, so its next reads see its own writes.
+    written: dict[str, int] = field(default_factory=dict)
+
+    def count_documents(self, project_id: UUID) -> int:
+        """Counts from the read model, once it has caught up with the log."""
+        if self.follower is not None:
+            self.runner.wait_for(self.app.recorder.max_notification_id() or 0, self.settings.read_wait_seconds)
+        else:
+            self.runner.catch_up()
+        with self.engine.connect() as conn:
+            return queries.count_documents(conn, str(project_id))
+
+    def close(self) -> None:
+        if self.follower is not None:
+            self.follower.stop()
+        self.app.close()
+        self.engine.dispose()
+
+
+def event_store_env(settings: Settings) -> dict[str, str]:
+    if settings.uses_postgres:
+        url = make_url(settings.database_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.database or "",
+            "POSTGRES_HOST": url.host or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": url.username or "",
+            "POSTGRES_PASSWORD": url.password or "",
+        }
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(settings.data_dir / "events.sqlite")}
+
+
+def read_model_engine(settings: Settings) -> Engine:
+    if settings.uses_postgres:
+        url = make_url(settings.database_url).set(drivername="postgresql+psycopg")
+        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        f"sqlite:///{settings.data_dir / 'views.sqlite'}",
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=10, max_overflow=20,
+    )
+
+    # pysqlite's own transaction handling defers BEGIN; take it over so transactions (DDL
+    # included) are real ones (as the SQLAlchemy docs recommend), and use WAL so that
+    # readers never wait for the projection's writes.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: catch-up rewrites many index pages
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def build(settings: Settings | None = None, *, follow: bool = False) -> Container:
+    settings = settings or Settings()
+    app = Spanledger(event_store_env(settings))
+    engine = read_model_engine(settings)
+    runner = ProjectionRunner(
+        app.recorder, engine, [LabelingProjection(), AuditProjection()], settings.projection_batch_size
+    )
+    runner.create_tables()
+    container = Container(settings, app, engine, runner)
+    app.count_documents = container.count_documents
+    if follow:
+        listen = None
+        if settings.uses_postgres:
+            url = make_url(settings.database_url).set(drivername="postgresql")
+            listen = postgres_listener(url.render_as_string(hide_password=False), f"{app.name}_events")
+        container.follower = Follower(runner, idle_seconds=1.0 if listen else 0.1, listen=listen)
+        app.on_saved.append(container.follower.poke)
+        container.follower.start()
+    return container

@@ -1,0 +1,25 @@
+"""Configuration, from the environment (SPANLEDGER_*)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SPANLEDGER_")
+
+    # SQLite files (events.sqlite, views.sqlite) live here when no database URL is given.
+    data_dir: Path = Path("spanledger-data")
+    # postgresql://user:password@host:port/dbname puts the events and the read model there.
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # How long a read waits for the projections to reach a position it asked for.
+    read_wait_seconds: float = 10.0
+    projection_batch_size: int = 2000
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url) and self.database_url.startswith(("postgresql:", "postgres:", "postgresql+"))

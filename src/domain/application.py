@@ -1,0 +1,312 @@
+"""The command side: load the aggregate, let it decide, save, answer the log position.
+
+Every command returns the log position of the last event it wrote (None when it changed
+nothing), so a client can read its own write from the projections.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import RecordConflictError
+from eventsourcing.utils import get_topic
+
+from domain import ids
+from domain.document import Document
+from domain.errors import ConcurrentModification, Conflict, InvalidArgument, NotFound, PreconditionFailed
+from domain.offsets import OffsetMap, StringIndexType
+from domain.project import Project
+from domain.resource import DEFAULT_MONTHLY_TEXT_RECORDS, Resource
+from domain.rules import MAX_DOCUMENTS_PER_PROJECT, check_document_name, check_project_name
+from domain.transcoding import OrjsonTranscoder
+
+A = TypeVar("A", bound=Aggregate)
+
+# How many documents a project holds now; answered by the read model (see bootstrap).
+DocumentCounter = Callable[[UUID], int]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the resource an API key belongs to, and the actor its events record."""
+
+    resource_id: UUID
+    key_id: str
+
+    @property
+    def actor(self) -> str:
+        return f"key:{self.key_id}"
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    category: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    name: str
+    text: str
+    language: str | None = None
+    dataset: str = "Train"
+
+
+@dataclass(frozen=True)
+class LabelsSaved:
+    added: list[str]
+    version: int
+    position: int | None
+
+
+def check_document_capacity(existing: int, adding: int) -> None:
+    if existing + adding > MAX_DOCUMENTS_PER_PROJECT:
+        raise Conflict(
+            f"The project holds {existing} documents; adding {adding} would pass the limit of "
+            f"{MAX_DOCUMENTS_PER_PROJECT}.",
+            "documents",
+        )
+
+
+class Spanledger(Application[UUID]):
+    name = "spanledger"
+    env: ClassVar[dict[str, str]] = {
+        "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
+        "AGGREGATE_CACHE_MAXSIZE": "2000",
+    }
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {
+        Document: 100,
+        Project: 100,
+        Resource: 100,
+    }
+
+    def __init__(self, env: dict[str, str] | None = None):
+        super().__init__(env)
+        # Wired by the bootstrap: the read model counts documents; listeners hear of saves.
+        self.count_documents: DocumentCounter | None = None
+        self.on_saved: list[Callable[[int], None]] = []
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _save(self, *aggregates: Aggregate) -> int | None:
+        try:
+            recordings = self.save(*aggregates)
+        except RecordConflictError:
+            raise ConcurrentModification(
+                "Another request changed the same object at the same time; nothing was saved. Retry.",
+            ) from None
+        if not recordings:
+            return None
+        position = recordings[-1].notification.id
+        for listener in self.on_saved:
+            listener(position)
+        return position
+
+    def _get(self, aggregate_id: UUID, cls: type[A]) -> A | None:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(aggregate, cls)
+        return aggregate
+
+    # -- resources and keys ---------------------------------------------------------------
+
+    def create_resource(
+        self, name: str, actor: str, monthly_text_records: int = DEFAULT_MONTHLY_TEXT_RECORDS
+    ) -> tuple[UUID, str, int | None]:
+        """Creates a resource with its first API key; answers (resource id, the key, position)."""
+        resource_id = ids.resource_id(name)
+        if self._get(resource_id, Resource) is not None:
+            raise Conflict(f"Resource {name!r} already exists.", "name")
+        resource = Resource.create(resource_id, name, monthly_text_records, actor)
+        key = self._issue_key(resource, actor)
+        return resource_id, key, self._save(resource)
+
+    def issue_api_key(self, resource_name: str, actor: str) -> tuple[str, int | None]:
+        resource = self.get_resource(ids.resource_id(resource_name))
+        key = self._issue_key(resource, actor)
+        return key, self._save(resource)
+
+    def revoke_api_key(self, resource_name: str, key_id: str, actor: str) -> int | None:
+        resource = self.get_resource(ids.resource_id(resource_name))
+        resource.revoke_key(key_id, actor)
+        return self._save(resource)
+
+    @staticmethod
+    def _issue_key(resource: Resource, actor: str) -> str:
+        # The key names its resource, so checking it needs no lookup table.
+        key_id = secrets.token_hex(4)
+        key = f"sl-{resource.id.hex}-{key_id}-{secrets.token_urlsafe(24)}"
+        resource.issue_key(key_id, key, actor)
+        return key
+
+    def get_resource(self, resource_id: UUID) -> Resource:
+        resource = self._get(resource_id, Resource)
+        if resource is None:
+            raise NotFound("No such resource.", "resource")
+        return resource
+
+    def authenticate(self, key: str) -> Principal | None:
+        parts = key.split("-")
+        if len(parts) < 4 or parts[0] != "sl":
+            return None
+        try:
+            resource_id = UUID(hex=parts[1])
+        except ValueError:
+            return None
+        resource = self._get(resource_id, Resource)
+        key_id = resource.key_id_for(key) if resource else None
+        return Principal(resource_id, key_id) if key_id else None
+
+    # -- projects and entities ------------------------------------------------------------
+
+    def put_project(
+        self, resource_id: UUID, name: str, fields: dict[str, Any], actor: str
+    ) -> tuple[bool, int | None]:
+        """Creates the project, or merges `fields` into it; answers (created, position)."""
+        check_project_name(name)
+        project_id = ids.project_id(resource_id, name)
+        project = self._get(project_id, Project)
+        if project is None:
+            project = Project.create(project_id, resource_id, name, fields, actor)
+            created = True
+        elif project.deleted:
+            project.recreate(fields, actor)
+            created = True
+        else:
+            project.update(fields, actor)
+            created = False
+        return created, self._save(project)
+
+    def get_project(self, resource_id: UUID, name: str) -> Project:
+        project = self._get(ids.project_id(resource_id, name), Project)
+        if project is None or project.deleted:
+            raise NotFound(f"Project {name!r} was not found.", "projectName")
+        return project
+
+    def delete_project(self, resource_id: UUID, name: str, actor: str) -> tuple[str, int | None]:
+        project = self.get_project(resource_id, name)
+        job_id = str(uuid4())
+        project.delete(job_id, actor)
+        return job_id, self._save(project)
+
+    def put_entity(self, resource_id: UUID, project_name: str, category: str, actor: str) -> tuple[bool, int | None]:
+        project = self.get_project(resource_id, project_name)
+        created = project.add_entity(category, actor)
+        return created, self._save(project)
+
+    def delete_entity(self, resource_id: UUID, project_name: str, category: str, actor: str) -> int | None:
+        project = self.get_project(resource_id, project_name)
+        project.remove_entity(category, actor)
+        return self._save(project)
+
+    # -- documents ------------------------------------------------------------------------
+
+    def _document(self, project: Project, name: str) -> Document | None:
+        return self._get(ids.document_id(project.id, project.incarnation, name), Document)
+
+    def get_document(self, resource_id: UUID, project_name: str, name: str) -> tuple[Project, Document]:
+        project = self.get_project(resource_id, project_name)
+        document = self._document(project, name)
+        if document is None or document.deleted:
+            raise NotFound(f"Document {name!r} was not found in project {project_name!r}.", "documentName")
+        return project, document
+
+    def add_documents(
+        self, resource_id: UUID, project_name: str, documents: Sequence[NewDocument], actor: str,
+        *, single: bool = False,
+    ) -> tuple[list[bool], int | None]:
+        """Adds documents all or nothing; answers (created flag per document, position).
+
+        Re-sending a document with the same content changes nothing; a different document
+        under an existing name is a conflict (delete it first). Error targets name the field
+        of a single document (`text`) or of one in a batch (`documents[3].text`).
+        """
+        if not documents:
+            raise InvalidArgument("Give at least one document.", "documents")
+        project = self.get_project(resource_id, project_name)
+        seen: set[str] = set()
+        to_save: list[Document] = []
+        created: list[bool] = []
+        for i, new in enumerate(documents):
+            where = "" if single else f"documents[{i}]."
+            name_target = "documentName" if single else f"{where}name"
+            check_document_name(new.name, name_target)
+            if new.name in seen:
+                raise InvalidArgument(f"Document {new.name!r} appears twice in the request.", name_target)
+            seen.add(new.name)
+            document = self._document(project, new.name)
+            if document is not None and not document.deleted:
+                if not document.same_content(new.text, new.language, new.dataset):
+                    raise Conflict(
+                        f"Document {new.name!r} already exists with other content; delete it first.",
+                        name_target,
+                    )
+                created.append(False)
+                continue
+            try:
+                if document is None:
+                    document_id = ids.document_id(project.id, project.incarnation, new.name)
+                    document = Document.add(
+                        document_id, project, new.name, new.text, new.language, new.dataset, actor
+                    )
+                else:
+                    document.readd(project, new.text, new.language, new.dataset, actor)
+            except InvalidArgument as error:
+                error.target = f"{where}{error.target}"
+                raise
+            to_save.append(document)
+            created.append(True)
+        if to_save and self.count_documents is not None:
+            check_document_capacity(self.count_documents(project.id), len(to_save))
+        return created, self._save(*to_save)
+
+    def change_dataset(self, resource_id: UUID, project_name: str, name: str, dataset: str, actor: str) -> int | None:
+        _, document = self.get_document(resource_id, project_name, name)
+        document.change_dataset(dataset, actor)
+        return self._save(document)
+
+    def delete_document(self, resource_id: UUID, project_name: str, name: str, actor: str) -> int | None:
+        _, document = self.get_document(resource_id, project_name, name)
+        document.delete(actor)
+        return self._save(document)
+
+    # -- labels ---------------------------------------------------------------------------
+
+    def save_labels(
+        self, resource_id: UUID, project_name: str, name: str, *, add: Sequence[LabelSpec] = (),
+        remove: Sequence[str] = (), unit: StringIndexType = StringIndexType.UTF16,
+        if_match: int | None = None, actor: str, single: bool = False,
+    ) -> LabelsSaved:
+        """Removes, then adds labels in one atomic write, guarded by an optional version.
+
+        Error targets name the field of a single label (`offset`) or of one in a batch
+        (`add[2].offset`, `remove[0]`).
+        """
+        project, document = self.get_document(resource_id, project_name, name)
+        if if_match is not None and if_match != document.version:
+            raise PreconditionFailed(
+                f"Document {name!r} is at version {document.version}, not {if_match}; reload it.", "If-Match"
+            )
+        for i, label_id in enumerate(remove):
+            document.remove_label(project, label_id, actor, "labelId" if single else f"remove[{i}]")
+        offsets = OffsetMap(document.text)
+        added = []
+        for i, spec in enumerate(add):
+            where = "" if single else f"add[{i}]"
+            offset, length = offsets.span_to_code_points(spec.offset, spec.length, unit, where)
+            added.append(document.add_label(project, spec.category, offset, length, actor, where))
+        return LabelsSaved(added, document.version, self._save(document))
+
+    def label_view(self, resource_id: UUID, project_name: str, name: str) -> dict[str, dict[str, Any]]:
+        """A document's current labels, by replaying its events (the projections' reference)."""
+        project, document = self.get_document(resource_id, project_name, name)
+        return document.live_labels(project)

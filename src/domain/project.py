@@ -1,0 +1,165 @@
+"""The Project aggregate: name, language, entity types and settings such as the overlap policy."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.aggregate import Recreatable, recreate, snapshot_class
+from domain.errors import Conflict, InvalidArgument, NotFound
+from domain.rules import MAX_ENTITIES_PER_PROJECT, check_entity_name, check_language
+
+OVERLAP_POLICIES = ("reject", "allow")
+
+# The project fields a client may set, with their defaults.
+PROJECT_FIELDS: dict[str, Any] = {
+    "language": None,
+    "description": "",
+    "multilingual": False,
+    "settings": {},
+    "storage_input_container_name": "",
+    "overlap_policy": "reject",
+}
+
+
+def check_project_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise InvalidArgument(f"Unknown project field(s): {', '.join(sorted(unknown))}.", sorted(unknown)[0])
+    checked = dict(fields)
+    if "language" in checked:
+        checked["language"] = check_language(checked["language"])
+    if "overlap_policy" in checked and checked["overlap_policy"] not in OVERLAP_POLICIES:
+        raise InvalidArgument(
+            f"overlapPolicy must be one of {', '.join(OVERLAP_POLICIES)}.", "overlapPolicy"
+        )
+    if "settings" in checked and not isinstance(checked["settings"], dict):
+        raise InvalidArgument("settings must be an object.", "settings")
+    return checked
+
+
+class Project(Aggregate):
+    TOPIC = "Project"
+
+    class Event(Aggregate.Event):
+        actor: str
+
+    class Created(Event, Recreatable):
+        TOPIC = "ProjectCreated"
+        resource_id: str
+        name: str
+        fields: dict[str, Any]
+
+        def apply(self, project: Project) -> None:
+            project.resource_id = self.resource_id
+            project.name = self.name
+            project.fields = {**PROJECT_FIELDS, **self.fields}
+            project.entities = {}
+            project.deleted = False
+            project.incarnation = self.originator_version
+
+    class Updated(Event):
+        TOPIC = "ProjectUpdated"
+        changes: dict[str, Any]
+
+        def apply(self, project: Project) -> None:
+            project.fields.update(self.changes)
+
+    class Deleted(Event):
+        TOPIC = "ProjectDeleted"
+        job_id: str
+
+        def apply(self, project: Project) -> None:
+            project.deleted = True
+            project.entities = {}
+
+    class EntityAdded(Event):
+        TOPIC = "EntityAdded"
+        entity_id: str
+        name: str
+
+        def apply(self, project: Project) -> None:
+            project.entities[self.name] = self.entity_id
+
+    class EntityRemoved(Event):
+        """Removes the entity type and, implicitly, every label of it (see Document.live_labels)."""
+
+        TOPIC = "EntityRemoved"
+        entity_id: str
+        name: str
+
+        def apply(self, project: Project) -> None:
+            del project.entities[self.name]
+
+    Snapshot = snapshot_class("ProjectSnapshot")
+
+    def __init__(self) -> None:
+        self.resource_id: str
+        self.name: str
+        self.fields: dict[str, Any]
+        # Entity name -> entity id. A removed and re-added entity gets a new id, so labels
+        # of the removed one stay dead.
+        self.entities: dict[str, str]
+        self.deleted: bool
+        self.incarnation: int
+
+    @classmethod
+    def create(
+        cls, project_id: UUID, resource_id: UUID, name: str, fields: dict[str, Any], actor: str
+    ) -> Project:
+        fields = cls._creation_fields(fields)
+        return cls._create(
+            cls.Created, id=project_id, resource_id=str(resource_id), name=name, fields=fields, actor=actor
+        )
+
+    def recreate(self, fields: dict[str, Any], actor: str) -> None:
+        assert self.deleted, "only a deleted project can be created again"
+        recreate(self, self.Created, resource_id=self.resource_id, name=self.name,
+                 fields=self._creation_fields(fields), actor=actor)
+
+    @staticmethod
+    def _creation_fields(fields: dict[str, Any]) -> dict[str, Any]:
+        fields = check_project_fields(fields)
+        if not fields.get("language"):
+            raise InvalidArgument("A new project needs a language.", "language")
+        return fields
+
+    @property
+    def overlap_allowed(self) -> bool:
+        return self.fields["overlap_policy"] == "allow"
+
+    def update(self, fields: dict[str, Any], actor: str) -> bool:
+        changes = {k: v for k, v in check_project_fields(fields).items() if self.fields.get(k) != v}
+        if changes:
+            self.trigger_event(self.Updated, changes=changes, actor=actor)
+        return bool(changes)
+
+    def delete(self, job_id: str, actor: str) -> None:
+        self.trigger_event(self.Deleted, job_id=job_id, actor=actor)
+
+    def add_entity(self, name: str, actor: str) -> bool:
+        check_entity_name(name)
+        if name in self.entities:
+            return False
+        if len(self.entities) >= MAX_ENTITIES_PER_PROJECT:
+            raise Conflict(
+                f"Project {self.name!r} already has {MAX_ENTITIES_PER_PROJECT} entities, the maximum.",
+                "category",
+            )
+        self.trigger_event(self.EntityAdded, entity_id=f"E{self.version + 1}", name=name, actor=actor)
+        return True
+
+    def remove_entity(self, name: str, actor: str) -> None:
+        if name not in self.entities:
+            raise NotFound(f"Project {self.name!r} has no entity {name!r}.", "category")
+        self.trigger_event(self.EntityRemoved, entity_id=self.entities[name], name=name, actor=actor)
+
+    def entity_id(self, name: str, target: str = "category") -> str:
+        try:
+            return self.entities[name]
+        except KeyError:
+            raise InvalidArgument(
+                f"Entity {name!r} is not defined in project {self.name!r}.", target
+            ) from None

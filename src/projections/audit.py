@@ -1,0 +1,57 @@
+"""The audit log: one row per event, saying when, who, what, and on which project/document."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import orjson
+from sqlalchemy import Connection
+
+from projections.bulk import insert_rows
+from projections.runner import Event
+from projections.tables import audit_events
+
+# The Project aggregate's own events; every other project-scoped event names its project.
+_PROJECT_TOPICS = {"ProjectCreated", "ProjectUpdated", "ProjectDeleted", "EntityAdded", "EntityRemoved"}
+
+
+def _project_id(event: Event) -> str | None:
+    return event.aggregate_id if event.topic in _PROJECT_TOPICS else event.data.get("project_id")
+
+
+def _payload(event: Event) -> str:
+    """The event as recorded; a document's text is in the log, the audit says how long it was."""
+    if event.topic != "DocumentAdded":
+        return event.state.decode()
+    data = dict(event.data)
+    data["characters"] = len(data.pop("text"))
+    return orjson.dumps(data).decode()
+
+
+def _astral(event: Event) -> list[int] | None:
+    text = event.data.get("text") if event.topic == "DocumentAdded" else None
+    if not text or text.isascii():
+        return None
+    return [i for i, c in enumerate(text) if ord(c) > 0xFFFF] or None
+
+
+class AuditProjection:
+    name = "audit"
+    tables = (audit_events,)
+
+    def apply(self, conn: Connection, events: Sequence[Event]) -> None:
+        insert_rows(conn, audit_events, [
+            {
+                "position": e.position,
+                "occurred_at": e.data["timestamp"],
+                "actor": e.data.get("actor", ""),
+                "event_type": e.topic,
+                "aggregate_id": e.aggregate_id,
+                "aggregate_version": e.version,
+                "project_id": _project_id(e),
+                "document_name": e.data.get("document"),
+                "payload": _payload(e),
+                "astral": orjson.dumps(astral).decode() if (astral := _astral(e)) else None,
+            }
+            for e in events
+        ])

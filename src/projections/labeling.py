@@ -1,0 +1,251 @@
+"""The labeling views: projects, entities, documents, their current labels, entity statistics.
+
+Label and document events (the bulk of any log) are buffered per batch and written with a
+few executemany statements; the rare events that need to see the rows as they stand
+(dataset changes, deletions, entity removal) first flush the buffer and then use SQL.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from domain.rules import text_records
+from projections.bulk import insert_rows
+from projections.runner import Event
+from projections.tables import deletion_jobs, documents, entities, entity_stats, labels, projects
+
+_PROJECT_COLUMNS = ("language", "description", "multilingual", "settings",
+                    "storage_input_container_name", "overlap_policy")
+
+
+class LabelingProjection:
+    name = "labeling"
+    tables = (projects, entities, documents, labels, entity_stats, deletion_jobs)
+
+    def apply(self, conn: Connection, events: Sequence[Event]) -> None:
+        batch = _Batch(conn)
+        batch.prefetch(events)
+        for event in events:
+            handler = _HANDLERS.get(event.topic)
+            if handler is not None:
+                handler(batch, event)
+        batch.flush()
+
+
+class _Batch:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        # document id -> [project id, dataset], for the documents this batch touches
+        self.docs: dict[str, list[str]] = {}
+        self.new_documents: list[dict[str, Any]] = []
+        self.new_labels: dict[tuple[str, str], dict[str, Any]] = {}
+        self.removed_labels: list[dict[str, str]] = []
+        # document id -> [label count delta, version, modified at]
+        self.touched: dict[str, list[Any]] = {}
+        self.stats: Counter[tuple[str, str, str]] = Counter()
+
+    def prefetch(self, events: Sequence[Event]) -> None:
+        wanted = {e.aggregate_id for e in events if e.topic in _DOCUMENT_CHANGES}
+        wanted.difference_update(e.aggregate_id for e in events if e.topic == "DocumentAdded")
+        if wanted:
+            rows = self.conn.execute(
+                select(documents.c.id, documents.c.project_id, documents.c.dataset)
+                .where(documents.c.id.in_(wanted))
+            )
+            self.docs.update((id_, [project, dataset]) for id_, project, dataset in rows)
+
+    def flush(self) -> None:
+        conn = self.conn
+        insert_rows(conn, documents, self.new_documents)
+        if self.removed_labels:
+            conn.execute(
+                delete(labels).where(
+                    labels.c.document_id == bindparam("d"), labels.c.label_id == bindparam("l")
+                ),
+                self.removed_labels,
+            )
+        insert_rows(conn, labels, list(self.new_labels.values()))
+        if self.touched:
+            conn.execute(
+                update(documents)
+                .where(documents.c.id == bindparam("d"))
+                .values(
+                    label_count=documents.c.label_count + bindparam("delta"),
+                    version=bindparam("v"),
+                    modified_at=bindparam("m"),
+                ),
+                [{"d": d, "delta": delta, "v": v, "m": m} for d, (delta, v, m) in self.touched.items()],
+            )
+        if self.stats:
+            self._write_stats()
+        self.new_documents, self.new_labels, self.removed_labels = [], {}, []
+        self.touched, self.stats = {}, Counter()
+
+    def _write_stats(self) -> None:
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(entity_stats)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["project_id", "entity", "dataset"],
+            set_={"label_count": entity_stats.c.label_count + stmt.excluded.label_count},
+        )
+        rows = [
+            {"project_id": p, "entity": e, "dataset": d, "label_count": n}
+            for (p, e, d), n in self.stats.items() if n
+        ]
+        if rows:
+            self.conn.execute(stmt, rows)
+        if any(n < 0 for n in self.stats.values()):
+            self.conn.execute(delete(entity_stats).where(entity_stats.c.label_count <= 0))
+
+    def touch(self, event: Event, delta: int = 0) -> None:
+        entry = self.touched.get(event.aggregate_id)
+        if entry is None:
+            self.touched[event.aggregate_id] = [delta, event.version, event.data["timestamp"]]
+        else:
+            entry[0] += delta
+            entry[1] = event.version
+            entry[2] = event.data["timestamp"]
+
+    def label_counts(self, where: Any, *group_by: Any) -> list[Any]:
+        return list(self.conn.execute(select(*group_by, func.count()).where(where).group_by(*group_by)))
+
+
+def _documents_of(project: str) -> Any:
+    return select(documents.c.id).where(documents.c.project_id == project)
+
+
+# -- projects and entities ---------------------------------------------------------------
+
+def _project_created(b: _Batch, e: Event) -> None:
+    b.flush()
+    fields, at = e.data["fields"], e.data["timestamp"]
+    defaults = {"description": "", "multilingual": False, "settings": {},
+                "storage_input_container_name": "", "overlap_policy": "reject"}
+    b.conn.execute(insert(projects).values(
+        id=e.aggregate_id, resource_id=e.data["resource_id"], name=e.data["name"],
+        created_at=at, modified_at=at, **{c: fields.get(c, defaults.get(c)) for c in _PROJECT_COLUMNS},
+    ))
+
+
+def _project_updated(b: _Batch, e: Event) -> None:
+    changes = {k: v for k, v in e.data["changes"].items() if k in _PROJECT_COLUMNS}
+    b.conn.execute(update(projects).where(projects.c.id == e.aggregate_id)
+                   .values(modified_at=e.data["timestamp"], **changes))
+
+
+def _project_deleted(b: _Batch, e: Event) -> None:
+    b.flush()
+    project = e.aggregate_id
+    row = b.conn.execute(select(projects.c.resource_id, projects.c.name).where(projects.c.id == project)).one()
+    b.conn.execute(delete(labels).where(labels.c.document_id.in_(_documents_of(project))))
+    for table in (documents, entities, entity_stats):
+        b.conn.execute(delete(table).where(table.c.project_id == project))
+    b.conn.execute(delete(projects).where(projects.c.id == project))
+    b.conn.execute(insert(deletion_jobs).values(
+        job_id=e.data["job_id"], resource_id=row.resource_id, project_name=row.name,
+        created_at=e.data["timestamp"],
+    ))
+    b.docs = {d: v for d, v in b.docs.items() if v[0] != project}
+
+
+def _entity_added(b: _Batch, e: Event) -> None:
+    b.conn.execute(insert(entities).values(
+        project_id=e.aggregate_id, name=e.data["name"], entity_id=e.data["entity_id"],
+        created_at=e.data["timestamp"],
+    ))
+    b.conn.execute(update(projects).where(projects.c.id == e.aggregate_id).values(modified_at=e.data["timestamp"]))
+
+
+def _entity_removed(b: _Batch, e: Event) -> None:
+    """Removing an entity type removes all its labels."""
+    b.flush()
+    project, entity = e.aggregate_id, e.data["name"]
+    of_entity = labels.c.document_id.in_(_documents_of(project)) & (labels.c.entity == entity)
+    per_document = b.label_counts(of_entity, labels.c.document_id)
+    if per_document:
+        b.conn.execute(
+            update(documents).where(documents.c.id == bindparam("d"))
+            .values(label_count=documents.c.label_count - bindparam("n")),
+            [{"d": d, "n": n} for d, n in per_document],
+        )
+    b.conn.execute(delete(labels).where(of_entity))
+    b.conn.execute(delete(entity_stats).where(
+        (entity_stats.c.project_id == project) & (entity_stats.c.entity == entity)))
+    b.conn.execute(delete(entities).where((entities.c.project_id == project) & (entities.c.name == entity)))
+    b.conn.execute(update(projects).where(projects.c.id == project).values(modified_at=e.data["timestamp"]))
+
+
+# -- documents and labels ------------------------------------------------------------------
+
+def _document_added(b: _Batch, e: Event) -> None:
+    d = e.data
+    characters = len(d["text"])
+    b.new_documents.append({
+        "id": e.aggregate_id, "project_id": d["project_id"], "name": d["document"],
+        "language": d["language"], "dataset": d["dataset"], "text": d["text"],
+        "characters": characters, "text_records": text_records(characters), "label_count": 0,
+        "version": e.version, "created_at": d["timestamp"], "modified_at": d["timestamp"],
+    })
+    b.docs[e.aggregate_id] = [d["project_id"], d["dataset"]]
+
+
+def _document_dataset_changed(b: _Batch, e: Event) -> None:
+    b.flush()
+    doc = b.docs[e.aggregate_id]
+    project, old, new = doc[0], doc[1], e.data["dataset"]
+    for entity, n in b.label_counts(labels.c.document_id == e.aggregate_id, labels.c.entity):
+        b.stats[(project, entity, old)] -= n
+        b.stats[(project, entity, new)] += n
+    b.conn.execute(update(labels).where(labels.c.document_id == e.aggregate_id).values(dataset=new))
+    b.conn.execute(update(documents).where(documents.c.id == e.aggregate_id).values(
+        dataset=new, version=e.version, modified_at=e.data["timestamp"]))
+    doc[1] = new
+
+
+def _document_deleted(b: _Batch, e: Event) -> None:
+    b.flush()
+    project, dataset = b.docs.pop(e.aggregate_id)
+    for entity, n in b.label_counts(labels.c.document_id == e.aggregate_id, labels.c.entity):
+        b.stats[(project, entity, dataset)] -= n
+    b.conn.execute(delete(labels).where(labels.c.document_id == e.aggregate_id))
+    b.conn.execute(delete(documents).where(documents.c.id == e.aggregate_id))
+
+
+def _label_added(b: _Batch, e: Event) -> None:
+    d = e.data
+    project, dataset = b.docs[e.aggregate_id]
+    b.new_labels[(e.aggregate_id, d["label_id"])] = {
+        "document_id": e.aggregate_id, "label_id": d["label_id"], "entity": d["entity"], "dataset": dataset, "offset": d["offset"], "length": d["length"],
+        "created_at": d["timestamp"], "actor": d["actor"],
+    }
+    b.touch(e, +1)
+    b.stats[(project, d["entity"], dataset)] += 1
+
+
+def _label_removed(b: _Batch, e: Event) -> None:
+    d = e.data
+    project, dataset = b.docs[e.aggregate_id]
+    if b.new_labels.pop((e.aggregate_id, d["label_id"]), None) is None:
+        b.removed_labels.append({"d": e.aggregate_id, "l": d["label_id"]})
+    b.touch(e, -1)
+    b.stats[(project, d["entity"], dataset)] -= 1
+
+
+_HANDLERS: dict[str, Callable[[_Batch, Event], None]] = {
+    "ProjectCreated": _project_created,
+    "ProjectUpdated": _project_updated,
+    "ProjectDeleted": _project_deleted,
+    "EntityAdded": _entity_added,
+    "EntityRemoved": _entity_removed,
+    "DocumentAdded": _document_added,
+    "DocumentDatasetChanged": _document_dataset_changed,
+    "DocumentDeleted": _document_deleted,
+    "LabelAdded": _label_added,
+    "LabelRemoved": _label_removed,
+}
+_DOCUMENT_CHANGES = {"DocumentDatasetChanged", "DocumentDeleted", "LabelAdded", "LabelRemoved"}

@@ -1,0 +1,147 @@
+"""Queries over the read model. They read projection tables only, never the event log.
+
+Paged queries fetch one row more than asked, so callers know whether a next page exists.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Row, and_, exists, func, select
+
+from domain.offsets import OffsetMap
+from projections.tables import audit_events, deletion_jobs, documents, entities, entity_stats, labels, projects
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row[Any]]
+    more: bool
+
+
+def _page(conn: Connection, query: Any, skip: int, limit: int) -> Page:
+    rows = list(conn.execute(query.offset(skip).limit(limit + 1)))
+    return Page(rows[:limit], len(rows) > limit)
+
+
+def list_projects(conn: Connection, resource_id: str, skip: int, limit: int) -> Page:
+    query = select(projects).where(projects.c.resource_id == resource_id).order_by(projects.c.name)
+    return _page(conn, query, skip, limit)
+
+
+def get_project(conn: Connection, project_id: str) -> Row[Any] | None:
+    return conn.execute(select(projects).where(projects.c.id == project_id)).first()
+
+
+def entity_statistics(conn: Connection, project_id: str) -> list[dict[str, Any]]:
+    """Every entity type of the project with its label count per dataset."""
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    rows = conn.execute(
+        select(entity_stats.c.entity, entity_stats.c.dataset, entity_stats.c.label_count)
+        .where(entity_stats.c.project_id == project_id)
+    )
+    for entity, dataset, n in rows:
+        counts[entity][dataset] = n
+    names = conn.scalars(select(entities.c.name).where(entities.c.project_id == project_id).order_by(entities.c.name))
+    return [{"category": name, "labels": counts.get(name, {})} for name in names]
+
+
+def count_documents(conn: Connection, project_id: str) -> int:
+    return conn.scalar(select(func.count()).select_from(documents).where(documents.c.project_id == project_id)) or 0
+
+
+def list_documents(
+    conn: Connection, project_id: str, *, labeled: bool | None = None, entity: str | None = None,
+    dataset: str | None = None, skip: int = 0, limit: int = 100,
+) -> Page:
+    columns = [c for c in documents.c if c.name != "text"]
+    query = select(*columns).where(documents.c.project_id == project_id)
+    if labeled is not None:
+        query = query.where(documents.c.label_count > 0 if labeled else documents.c.label_count == 0)
+    if dataset is not None:
+        query = query.where(documents.c.dataset == dataset)
+    if entity is not None:
+        query = query.where(exists().where(and_(labels.c.document_id == documents.c.id, labels.c.entity == entity)))
+    return _page(conn, query.order_by(documents.c.name), skip, limit)
+
+
+def get_document(conn: Connection, project_id: str, name: str) -> tuple[Row[Any], list[Row[Any]]] | None:
+    doc = conn.execute(
+        select(documents).where(documents.c.project_id == project_id, documents.c.name == name)
+    ).first()
+    if doc is None:
+        return None
+    doc_labels = list(conn.execute(
+        select(labels.c.label_id, labels.c.entity, labels.c.offset, labels.c.length,
+               labels.c.created_at, labels.c.actor)
+        .where(labels.c.document_id == doc.id)
+        .order_by(labels.c.offset, labels.c.length, labels.c.label_id)
+    ))
+    return doc, doc_labels
+
+
+def deletion_job(conn: Connection, resource_id: str, job_id: str) -> Row[Any] | None:
+    return conn.execute(
+        select(deletion_jobs).where(deletion_jobs.c.job_id == job_id, deletion_jobs.c.resource_id == resource_id)
+    ).first()
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    document: str | None = None
+    actor: str | None = None
+    event_type: str | None = None
+    since: str | None = None
+    until: str | None = None
+    after_position: int | None = None
+
+
+def audit_log(conn: Connection, project_id: str, where: AuditFilter, skip: int, limit: int) -> Page:
+    a = audit_events.c
+    query = select(audit_events).where(a.project_id == project_id)
+    if where.document is not None:
+        query = query.where(a.document_name == where.document)
+    if where.actor is not None:
+        query = query.where(a.actor == where.actor)
+    if where.event_type is not None:
+        query = query.where(a.event_type == where.event_type)
+    if where.since is not None:
+        query = query.where(a.occurred_at >= where.since)
+    if where.until is not None:
+        query = query.where(a.occurred_at < where.until)
+    if where.after_position is not None:
+        query = query.where(a.position > where.after_position)
+    return _page(conn, query.order_by(a.position), skip, limit)
+
+
+def audit_offset_maps(conn: Connection, rows: list[Row[Any]]) -> dict[int, OffsetMap]:
+    """For audit rows with label offsets in texts with non-BMP characters: the offset map of
+    the text as it was at that event (from the document's latest DocumentAdded before it)."""
+    wanted = {r.aggregate_id for r in rows if r.event_type in _LABEL_EVENTS}
+    if not wanted:
+        return {}
+    a = audit_events.c
+    added = conn.execute(
+        select(a.aggregate_id, a.position, a.payload, a.astral)
+        .where(a.event_type == "DocumentAdded", a.aggregate_id.in_(wanted))
+        .order_by(a.position)
+    )
+    lives: dict[str, list[tuple[int, OffsetMap | None]]] = defaultdict(list)
+    for aggregate_id, position, payload, astral in added:
+        offset_map = OffsetMap.from_astral(astral, orjson.loads(payload)["characters"]) if astral else None
+        lives[aggregate_id].append((position, offset_map))
+    maps = {}
+    for r in rows:
+        life = lives.get(r.aggregate_id) if r.event_type in _LABEL_EVENTS else None
+        if life:
+            i = bisect_left([position for position, _ in life], r.position) - 1
+            if i >= 0 and life[i][1] is not None:
+                maps[r.position] = life[i][1]
+    return maps
+
+
+_LABEL_EVENTS = ("LabelAdded", "LabelRemoved")

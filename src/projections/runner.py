@@ -1,0 +1,200 @@
+"""Applies the event log to the read-model tables, in batches.
+
+Each projection's position is stored in the same transaction as the rows it produced, so no
+event is applied twice or skipped, and a crashed runner resumes exactly where it stopped.
+A batch first claims its positions with a compare-and-set update, which also makes two
+runners on one read model safe: the slower one's batch is rolled back and retried.
+
+Batching is the point: the stock eventsourcing runner commits once per event, about 100
+times slower than reading the log (see bench/projection_catchup.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+from eventsourcing.persistence import ApplicationRecorder
+from sqlalchemy import Connection, Engine, Table, insert, select, update
+
+from projections.tables import metadata, positions
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One notification of the log, decoded: payloads are JSON-native, so no mapper is needed."""
+
+    position: int
+    topic: str
+    aggregate_id: str
+    version: int
+    data: dict[str, Any]
+    state: bytes  # the stored JSON, as recorded
+
+
+class Projection(Protocol):
+    name: str
+    tables: Sequence[Table]
+
+    def apply(self, conn: Connection, events: Sequence[Event]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def seconds_left(self) -> float:
+        return (self.total - self.done) / self.rate if self.rate > 0 else 0.0
+
+
+class PositionMoved(Exception):
+    """Another runner applied this batch first."""
+
+
+def decode(notifications: Sequence[Any]) -> list[Event]:
+    return [
+        Event(n.id, n.topic, str(n.originator_id), n.originator_version, orjson.loads(n.state), n.state)
+        for n in notifications
+    ]
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        recorder: ApplicationRecorder,
+        engine: Engine,
+        projections: Sequence[Projection],
+        batch_size: int = 2000,
+    ):
+        self.recorder = recorder
+        self.engine = engine
+        self.projections = list(projections)
+        self.batch_size = batch_size
+        self._positions: dict[str, int] = {}
+        self._advanced = threading.Condition()
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def create_tables(self) -> None:
+        with self.engine.begin() as conn:
+            metadata.create_all(conn, tables=[positions, *self._tables()])
+            self._insert_missing_positions(conn)
+
+    def drop(self) -> None:
+        """Drops every view and its position together (one transaction), then re-creates them empty."""
+        with self.engine.begin() as conn:
+            metadata.drop_all(conn, tables=self._tables())
+            conn.execute(positions.delete().where(positions.c.name.in_(self._names())))
+            metadata.create_all(conn, tables=self._tables())
+            self._insert_missing_positions(conn)
+        self._positions.clear()
+
+    def _tables(self) -> list[Table]:
+        return [table for projection in self.projections for table in projection.tables]
+
+    def _names(self) -> list[str]:
+        return [projection.name for projection in self.projections]
+
+    def _insert_missing_positions(self, conn: Connection) -> None:
+        existing = set(conn.scalars(select(positions.c.name)))
+        missing = [{"name": name, "position": 0} for name in self._names() if name not in existing]
+        if missing:
+            conn.execute(insert(positions), missing)
+
+    # -- positions ------------------------------------------------------------------------
+
+    def positions(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(positions.c.name, positions.c.position).where(positions.c.name.in_(self._names()))
+            )
+            self._positions = {name: position for name, position in rows}
+        return dict(self._positions)
+
+    def position(self) -> int:
+        """The log position every projection has reached."""
+        current = self._positions or self.positions()
+        return min(current.get(name, 0) for name in self._names())
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Waits until every projection has reached `position`; False if the timeout passed first.
+
+        Wakes at once when this process applies a batch, and polls the positions table
+        meanwhile for runners in other processes.
+        """
+        if self.position() >= position:
+            return True
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        while True:
+            if min(self.positions().get(name, 0) for name in self._names()) >= position:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._advanced:
+                self._advanced.wait(min(pause, remaining))
+            pause = min(pause * 2, 0.05)
+
+    # -- applying -------------------------------------------------------------------------
+
+    def read(self, after: int) -> list[Event]:
+        return decode(self.recorder.select_notifications(start=after, limit=self.batch_size, inclusive_of_start=False))
+
+    def run_batch(self) -> int:
+        """Applies the next batch of events; answers how many notifications it read."""
+        while True:
+            current = self._positions or self.positions()
+            events = self.read(min(current[name] for name in self._names()))
+            if not events:
+                return 0
+            try:
+                self._apply(events, current)
+            except PositionMoved:
+                self.positions()  # another runner got there first: go on from its positions
+                continue
+            return len(events)
+
+    def _apply(self, events: list[Event], current: dict[str, int]) -> None:
+        last = events[-1].position
+        new_positions = {}
+        with self.engine.begin() as conn:
+            for projection in self.projections:
+                old = current[projection.name]
+                if old >= last:
+                    continue
+                claimed = conn.execute(
+                    update(positions)
+                    .where(positions.c.name == projection.name, positions.c.position == old)
+                    .values(position=last)
+                ).rowcount
+                if claimed != 1:
+                    raise PositionMoved(projection.name)
+                unseen = events if events[0].position > old else [e for e in events if e.position > old]
+                projection.apply(conn, unseen)
+                new_positions[projection.name] = last
+        with self._advanced:
+            self._positions.update(new_positions)
+            self._advanced.notify_all()
+
+    def catch_up(self, progress: Callable[[Progress], None] | None = None) -> int:
+        """Applies events until the log's current head; answers how many it applied."""
+        head = self.recorder.max_notification_id() or 0
+        first = self.position()
+        started = time.perf_counter()
+        while self.position() < head and self.run_batch():
+            if progress:
+                done = min(self.position(), head) - first
+                progress(Progress(done, head - first, time.perf_counter() - started))
+        return self.position() - first

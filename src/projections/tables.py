@@ -1,0 +1,131 @@
+"""The read-model tables (SQLAlchemy Core). Only projections write them; queries read them.
+
+Timestamps are the events' own RFC 3339 UTC strings: they sort as text on both databases.
+Ids are strings (UUIDs as text), so rows need no conversion on the hot path.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+ID = String(36)
+TIME = String(40)
+
+positions = Table(
+    "projection_positions",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("resource_id", ID, nullable=False),
+    Column("name", String(50), nullable=False),
+    Column("language", String(32), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("multilingual", Boolean, nullable=False),
+    Column("settings", JSON, nullable=False),
+    Column("storage_input_container_name", Text, nullable=False),
+    Column("overlap_policy", String(16), nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("modified_at", TIME, nullable=False),
+    UniqueConstraint("resource_id", "name"),
+)
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("project_id", ID, primary_key=True),
+    Column("name", String(50), primary_key=True),
+    Column("entity_id", String(24), nullable=False),
+    Column("created_at", TIME, nullable=False),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("project_id", ID, nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("language", String(32), nullable=False),
+    Column("dataset", String(8), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("characters", Integer, nullable=False),
+    Column("text_records", Integer, nullable=False),
+    Column("label_count", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("modified_at", TIME, nullable=False),
+    UniqueConstraint("project_id", "name"),
+    Index("ix_documents_project_dataset", "project_id", "dataset"),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("document_id", ID, primary_key=True),
+    Column("label_id", String(16), primary_key=True),
+    Column("entity", String(50), nullable=False),
+    Column("dataset", String(8), nullable=False),
+    Column("offset", Integer, nullable=False),
+    Column("length", Integer, nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("actor", String(64), nullable=False),
+    # One B-tree on SQLite; queries reach labels through their document.
+    sqlite_with_rowid=False,
+)
+
+entity_stats = Table(
+    "entity_stats",
+    metadata,
+    Column("project_id", ID, primary_key=True),
+    Column("entity", String(50), primary_key=True),
+    Column("dataset", String(8), primary_key=True),
+    Column("label_count", Integer, nullable=False),
+)
+
+deletion_jobs = Table(
+    "deletion_jobs",
+    metadata,
+    Column("job_id", ID, primary_key=True),
+    Column("resource_id", ID, nullable=False),
+    Column("project_name", String(50), nullable=False),
+    Column("created_at", TIME, nullable=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    # INTEGER PRIMARY KEY on SQLite makes the position the rowid: one B-tree less to write.
+    Column("position", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("occurred_at", TIME, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("aggregate_id", ID, nullable=False),
+    Column("aggregate_version", Integer, nullable=False),
+    Column("resource_id", ID),
+    Column("project_id", ID),
+    Column("document_name", String(128)),
+    Column("payload", Text, nullable=False),
+    # DocumentAdded only: where the text has characters outside the BMP (code point
+    # indexes), so label offsets in later rows can be shown in UTF-16 code units.
+    Column("astral", JSON),
+    Index("ix_audit_project", "project_id", "document_name", "position"),
+)
