@@ -148,6 +148,9 @@ class Spanledger(Application[UUID]):
         resource.issue_key(key_id, key, actor)
         return key
 
+    def has_resource(self, name: str) -> bool:
+        return self._get(ids.resource_id(name), Resource) is not None
+
     def get_resource(self, resource_id: UUID) -> Resource:
         resource = self._get(resource_id, Resource)
         if resource is None:

@@ -120,7 +120,6 @@ audit_events = Table(
     Column("event_type", String(64), nullable=False),
     Column("aggregate_id", ID, nullable=False),
     Column("aggregate_version", Integer, nullable=False),
-    Column("resource_id", ID),
     Column("project_id", ID),
     Column("document_name", String(128)),
     Column("payload", Text, nullable=False),

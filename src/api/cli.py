@@ -1,0 +1,126 @@
+"""The `spanledger` command: serve, manage resources and keys, inspect and rebuild projections."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+
+from bootstrap import Container, build
+from bootstrap.databases import ensure_database
+from bootstrap.settings import Settings
+from domain.errors import DomainError
+from projections.runner import Progress
+
+DEFAULT_RESOURCE = "default"
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _container(settings: Settings, *, follow: bool = False) -> Container:
+    if settings.uses_postgres and ensure_database(settings.database_url):
+        print(f"Created database {settings.database_url.rsplit('/', 1)[-1]}.")
+    return build(settings, follow=follow)
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    container = _container(settings, follow=True)
+    try:
+        if not container.app.has_resource(DEFAULT_RESOURCE):
+            _, key, _ = container.app.create_resource(DEFAULT_RESOURCE, _actor())
+            print(f"Created resource {DEFAULT_RESOURCE!r}. Its API key (shown once, stored hashed):\n\n  {key}\n")
+        where = settings.database_url and "PostgreSQL" or f"SQLite under {settings.data_dir.resolve()}"
+        print(f"spanledger on http://{settings.host}:{settings.port} ({where})")
+        uvicorn.run(create_app(container), host=settings.host, port=settings.port, log_level="info")
+    finally:
+        container.close()
+
+
+def _progress(p: Progress) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write(
+            f"\r{p.done:,}/{p.total:,} events  {p.rate:,.0f} events/s  {p.seconds_left:,.0f}s left   "
+        )
+        sys.stderr.flush()
+
+
+def projections(settings: Settings, action: str) -> None:
+    container = _container(settings)
+    try:
+        runner = container.runner
+        head = container.app.recorder.max_notification_id() or 0
+        if action == "rebuild":
+            runner.drop()
+            applied = runner.catch_up(_progress)
+            if sys.stderr.isatty():
+                sys.stderr.write("\n")
+            print(f"Rebuilt the read model from {applied:,} events.")
+        for name, position in sorted(runner.positions().items()):
+            print(f"{name:<12} at {position:,} of {head:,}  ({head - position:,} behind)")
+    finally:
+        container.close()
+
+
+def resources(settings: Settings, args: argparse.Namespace) -> None:
+    container = _container(settings)
+    try:
+        if args.action == "create":
+            _, key, _ = container.app.create_resource(args.name, _actor(), args.monthly_text_records)
+            print(key)
+        elif args.action == "issue-key":
+            key, _ = container.app.issue_api_key(args.name, _actor())
+            print(key)
+        else:
+            container.app.revoke_api_key(args.name, args.key_id, _actor())
+            print(f"Revoked key {args.key_id} of {args.name}.")
+    finally:
+        container.close()
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="spanledger", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="run the API, the projections and the workers")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    r = sub.add_parser("resources", help="create resources and manage their API keys")
+    rsub = r.add_subparsers(dest="action", required=True)
+    create = rsub.add_parser("create", help="create a resource; prints its first API key")
+    create.add_argument("name")
+    create.add_argument("--monthly-text-records", type=int, default=5000)
+    issue = rsub.add_parser("issue-key", help="issue another API key; prints it")
+    issue.add_argument("name")
+    revoke = rsub.add_parser("revoke-key", help="revoke an API key by its id")
+    revoke.add_argument("name")
+    revoke.add_argument("key_id")
+    pr = sub.add_parser("projections", help="read-model positions; rebuild from the log")
+    pr.add_argument("action", choices=["status", "rebuild"])
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    settings = Settings()
+    if args.command == "serve":
+        settings = settings.model_copy(update={k: v for k in ("host", "port") if (v := getattr(args, k))})
+    try:
+        if args.command == "serve":
+            serve(settings)
+        elif args.command == "projections":
+            projections(settings, args.action)
+        else:
+            resources(settings, args)
+    except DomainError as error:
+        sys.exit(f"error: {error.message}")
+
+
+if __name__ == "__main__":
+    main()

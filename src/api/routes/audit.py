@@ -1,0 +1,101 @@
+"""The audit log: who changed what, when (spanledger extension).
+
+Each entry is one event as recorded, with the log position a replay or a read-your-writes
+header refers to. Label offsets are shown in the requested `stringIndexType`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from pydantic.alias_generators import to_camel
+
+from api.deps import Consistent, ContainerDep, IndexTypeDep, PagingDep, PrincipalDep, page
+from api.errors import ApiError
+from api.responses import precise_time
+from api.routes.projects import BASE, project_row
+from domain.offsets import OffsetMap, StringIndexType
+from projections import queries
+
+router = APIRouter(prefix=BASE)
+
+# Recorded on every event and shown as columns of the entry, so left out of its data.
+_ENVELOPE = {"timestamp", "actor", "project_id", "document", "originator_topic"}
+
+
+def _utc(value: str | None, target: str) -> str | None:
+    """A client's time filter, in the form the events' own timestamps are stored in."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ApiError(400, "InvalidArgument", f"{target} must be an ISO 8601 date-time.", target) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def _camel(value: Any) -> Any:
+    """Event payloads are recorded snake_case; the API speaks camelCase (settings stay as given)."""
+    if isinstance(value, dict):
+        return {to_camel(k): v if k == "settings" else _camel(v) for k, v in value.items()}
+    return value
+
+
+def _entry(row: Any, offsets: OffsetMap | None, unit: StringIndexType) -> dict[str, Any]:
+    data = _camel({k: v for k, v in orjson.loads(row.payload).items() if k not in _ENVELOPE})
+    if offsets is not None and "offset" in data:
+        data["offset"], data["length"] = offsets.span_from_code_points(data["offset"], data["length"], unit)
+    entry = {
+        "position": row.position,
+        "occurredDateTime": precise_time(row.occurred_at),
+        "actor": row.actor,
+        "eventType": row.event_type,
+        "version": row.aggregate_version,
+        "data": data,
+    }
+    if row.document_name is not None:
+        entry["documentName"] = row.document_name
+    return entry
+
+
+def _audit(
+    request: Request, container: Any, principal: Any, paging: Any, unit: StringIndexType,
+    project_name: str, where: queries.AuditFilter,
+) -> dict:
+    project = project_row(container, principal, project_name)
+    with container.engine.connect() as conn:
+        result = queries.audit_log(conn, project.id, where, paging.skip, paging.size)
+        maps = queries.audit_offset_maps(conn, result.rows)
+    return page(request, paging, [_entry(r, maps.get(r.position), unit) for r in result.rows], result.more)
+
+
+Actor = Annotated[str | None, Query(min_length=1)]
+EventType = Annotated[str | None, Query(alias="eventType", min_length=1)]
+Since = Annotated[str | None, Query(description="events at or after this ISO 8601 time")]
+Until = Annotated[str | None, Query(description="events before this ISO 8601 time")]
+After = Annotated[int | None, Query(alias="afterPosition", ge=0)]
+
+
+@router.get("/{projectName}/events", dependencies=[Consistent])
+def project_events(
+    projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
+    paging: PagingDep, unit: IndexTypeDep, actor: Actor = None, event_type: EventType = None,
+    since: Since = None, until: Until = None, after: After = None,
+) -> dict:
+    where = queries.AuditFilter(None, actor, event_type, _utc(since, "since"), _utc(until, "until"), after)
+    return _audit(request, container, principal, paging, unit, projectName, where)
+
+
+@router.get("/{projectName}/documents/{documentName}/events", dependencies=[Consistent])
+def document_events(
+    projectName: str, documentName: str, request: Request, container: ContainerDep,  # noqa: N803
+    principal: PrincipalDep, paging: PagingDep, unit: IndexTypeDep, actor: Actor = None,
+    event_type: EventType = None, since: Since = None, until: Until = None, after: After = None,
+) -> dict:
+    where = queries.AuditFilter(documentName, actor, event_type, _utc(since, "since"), _utc(until, "until"), after)
+    return _audit(request, container, principal, paging, unit, projectName, where)

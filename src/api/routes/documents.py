@@ -1,0 +1,222 @@
+"""Documents and their labels (spanledger extension, in the style of Azure's routes).
+
+Offsets are code points inside; every route that reads or writes them takes
+`stringIndexType` and converts at this edge (UTF-16 code units by default, as in Azure).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from api.deps import (
+    Consistent,
+    ContainerDep,
+    IndexTypeDep,
+    PagingDep,
+    PrincipalDep,
+    page,
+    record_write,
+)
+from api.errors import ApiError
+from api.responses import azure_time
+from api.routes.projects import BASE, project_row
+from api.schemas import DocumentBatchBody, DocumentBody, DocumentPatchBody, LabelBody, SaveLabelsBody
+from domain.application import LabelSpec, NewDocument
+from domain.offsets import OffsetMap, StringIndexType
+from domain.rules import text_records
+from projections import queries
+
+router = APIRouter(prefix=BASE)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None or value.strip() == "*":
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise ApiError(400, "InvalidArgument", "If-Match must be an ETag this API returned, such as \"3\".", "If-Match")
+    return int(raw)
+
+
+def _summary(name: str, language: str, dataset: str, characters: int, label_count: int, version: int,
+             created: Any, modified: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "language": language,
+        "dataset": dataset,
+        "characters": characters,
+        "textRecords": text_records(characters),
+        "labelCount": label_count,
+        "version": version,
+        "createdDateTime": azure_time(created),
+        "lastModifiedDateTime": azure_time(modified),
+    }
+
+
+def _summary_of_row(row: Any) -> dict[str, Any]:
+    return _summary(row.name, row.language, row.dataset, row.characters, row.label_count, row.version,
+                    row.created_at, row.modified_at)
+
+
+def _label(label_id: str, category: str, offset: int, length: int, offsets: OffsetMap, unit: StringIndexType) -> dict:
+    offset, length = offsets.span_from_code_points(offset, length, unit)
+    return {"id": label_id, "category": category, "offset": offset, "length": length}
+
+
+def _written_document(container: ContainerDep, principal: PrincipalDep, project: str, name: str) -> dict:
+    project_agg, doc = container.app.get_document(principal.resource_id, project, name)
+    return _summary(doc.name, doc.language, doc.dataset, len(doc.text), len(doc.live_labels(project_agg)),
+                    doc.version, doc.created_on, doc.modified_on)
+
+
+# -- documents ----------------------------------------------------------------------------
+
+@router.put("/{projectName}/documents/{documentName}")
+def put_document(
+    projectName: str, documentName: str, body: DocumentBody, response: Response,  # noqa: N803
+    container: ContainerDep, principal: PrincipalDep,
+) -> dict:
+    new = NewDocument(documentName, body.text, body.language, body.dataset)
+    (created,), position = container.app.add_documents(
+        principal.resource_id, projectName, [new], principal.actor, single=True)
+    record_write(response, container, principal, position)
+    response.status_code = 201 if created else 200
+    summary = _written_document(container, principal, projectName, documentName)
+    response.headers["ETag"] = etag(summary["version"])
+    return summary
+
+
+@router.post("/{projectName}/documents/:batch")
+def add_documents(
+    projectName: str, body: DocumentBatchBody, response: Response,  # noqa: N803
+    container: ContainerDep, principal: PrincipalDep,
+) -> dict:
+    new = [NewDocument(d.name, d.text, d.language, d.dataset) for d in body.documents]
+    created, position = container.app.add_documents(principal.resource_id, projectName, new, principal.actor)
+    record_write(response, container, principal, position)
+    return {"value": [
+        {"name": d.name, "status": "created" if c else "unchanged"} for d, c in zip(new, created, strict=True)
+    ]}
+
+
+@router.get("/{projectName}/documents", dependencies=[Consistent])
+def list_documents(
+    projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
+    paging: PagingDep,
+    labeled: bool | None = None,
+    entity: Annotated[str | None, Query(min_length=1)] = None,
+    dataset: Annotated[str | None, Query(pattern="^(Train|Test)$")] = None,
+) -> dict:
+    project = project_row(container, principal, projectName)
+    with container.engine.connect() as conn:
+        result = queries.list_documents(conn, project.id, labeled=labeled, entity=entity, dataset=dataset,
+                                        skip=paging.skip, limit=paging.size)
+    return page(request, paging, [_summary_of_row(r) for r in result.rows], result.more)
+
+
+@router.get("/{projectName}/documents/{documentName}", dependencies=[Consistent])
+def get_document(
+    projectName: str, documentName: str, response: Response, container: ContainerDep,  # noqa: N803
+    principal: PrincipalDep, unit: IndexTypeDep,
+) -> dict:
+    project = project_row(container, principal, projectName)
+    with container.engine.connect() as conn:
+        found = queries.get_document(conn, project.id, documentName)
+    if found is None:
+        raise ApiError(404, "NotFound", f"Document {documentName!r} was not found.", "documentName")
+    row, labels = found
+    offsets = OffsetMap(row.text)
+    response.headers["ETag"] = etag(row.version)
+    return {
+        **_summary_of_row(row),
+        "text": row.text,
+        "stringIndexType": unit.value,
+        "labels": [_label(l.label_id, l.entity, l.offset, l.length, offsets, unit) for l in labels],
+    }
+
+
+@router.patch("/{projectName}/documents/{documentName}")
+def patch_document(
+    projectName: str, documentName: str, body: DocumentPatchBody, response: Response,  # noqa: N803
+    container: ContainerDep, principal: PrincipalDep,
+) -> dict:
+    position = container.app.change_dataset(
+        principal.resource_id, projectName, documentName, body.dataset, principal.actor)
+    record_write(response, container, principal, position)
+    summary = _written_document(container, principal, projectName, documentName)
+    response.headers["ETag"] = etag(summary["version"])
+    return summary
+
+
+@router.delete("/{projectName}/documents/{documentName}", status_code=204)
+def delete_document(
+    projectName: str, documentName: str, response: Response,  # noqa: N803
+    container: ContainerDep, principal: PrincipalDep,
+) -> Response:
+    position = container.app.delete_document(principal.resource_id, projectName, documentName, principal.actor)
+    record_write(response, container, principal, position)
+    response.status_code = 204
+    return response
+
+
+# -- labels -------------------------------------------------------------------------------
+
+@router.post("/{projectName}/documents/{documentName}/labels", status_code=201)
+def add_label(
+    projectName: str, documentName: str, body: LabelBody, response: Response,  # noqa: N803
+    container: ContainerDep, principal: PrincipalDep, unit: IndexTypeDep,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> dict:
+    saved = container.app.save_labels(
+        principal.resource_id, projectName, documentName, add=[LabelSpec(body.category, body.offset, body.length)],
+        unit=unit, if_match=parse_if_match(if_match), actor=principal.actor, single=True,
+    )
+    record_write(response, container, principal, saved.position)
+    response.headers["ETag"] = etag(saved.version)
+    return {"id": saved.added[0], "category": body.category, "offset": body.offset, "length": body.length}
+
+
+@router.delete("/{projectName}/documents/{documentName}/labels/{labelId}", status_code=204)
+def remove_label(
+    projectName: str, documentName: str, labelId: str, response: Response,  # noqa: N803
+    container: ContainerDep, principal: PrincipalDep,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> Response:
+    saved = container.app.save_labels(
+        principal.resource_id, projectName, documentName, remove=[labelId],
+        if_match=parse_if_match(if_match), actor=principal.actor, single=True,
+    )
+    record_write(response, container, principal, saved.position)
+    response.headers["ETag"] = etag(saved.version)
+    response.status_code = 204
+    return response
+
+
+@router.post("/{projectName}/documents/{documentName}/:save-labels")
+def save_labels(
+    projectName: str, documentName: str, body: SaveLabelsBody, response: Response,  # noqa: N803
+    container: ContainerDep, principal: PrincipalDep, unit: IndexTypeDep,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> dict:
+    """Removals and additions in one atomic write; with If-Match, only if nobody wrote since."""
+    saved = container.app.save_labels(
+        principal.resource_id, projectName, documentName,
+        add=[LabelSpec(a.category, a.offset, a.length) for a in body.add], remove=body.remove,
+        unit=unit, if_match=parse_if_match(if_match), actor=principal.actor,
+    )
+    record_write(response, container, principal, saved.position)
+    response.headers["ETag"] = etag(saved.version)
+    return {
+        "added": [
+            {"id": label_id, "category": a.category, "offset": a.offset, "length": a.length}
+            for label_id, a in zip(saved.added, body.add, strict=True)
+        ],
+        "removed": body.remove,
+        "version": saved.version,
+    }

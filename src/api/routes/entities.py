@@ -1,0 +1,53 @@
+"""Entity types of a project, with their label counts per dataset (spanledger extension)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, page, record_write
+from api.routes.projects import BASE, project_row
+from api.schemas import EntityBody
+from projections import queries
+
+router = APIRouter(prefix=BASE)
+
+
+def _render(entity: dict) -> dict:
+    counts = entity["labels"]
+    return {
+        "category": entity["category"],
+        "labelCount": sum(counts.values()),
+        "labelCounts": {"train": counts.get("Train", 0), "test": counts.get("Test", 0)},
+    }
+
+
+@router.get("/{projectName}/entities", dependencies=[Consistent])
+def list_entities(
+    projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep, paging: PagingDep,  # noqa: N803
+) -> dict:
+    project = project_row(container, principal, projectName)
+    with container.engine.connect() as conn:
+        entities = queries.entity_statistics(conn, project.id)
+    chosen = entities[paging.skip:paging.skip + paging.size]
+    return page(request, paging, [_render(e) for e in chosen], paging.skip + paging.size < len(entities))
+
+
+@router.put("/{projectName}/entities/{category}")
+def put_entity(
+    projectName: str, category: str, response: Response, container: ContainerDep,  # noqa: N803
+    principal: PrincipalDep, body: EntityBody | None = None,
+) -> dict:
+    created, position = container.app.put_entity(principal.resource_id, projectName, category, principal.actor)
+    record_write(response, container, principal, position)
+    response.status_code = 201 if created else 200
+    return {"category": category}
+
+
+@router.delete("/{projectName}/entities/{category}", status_code=204)
+def delete_entity(
+    projectName: str, category: str, response: Response, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
+) -> Response:
+    position = container.app.delete_entity(principal.resource_id, projectName, category, principal.actor)
+    record_write(response, container, principal, position)
+    response.status_code = 204
+    return response

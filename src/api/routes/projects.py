@@ -1,0 +1,127 @@
+"""Projects, as in Azure's text authoring API (its Python client works against these)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, page, record_write
+from api.errors import ApiError
+from api.responses import absolute_url, azure_time, segment
+from api.schemas import ProjectBody
+from domain import ids
+from domain.project import Project
+from projections import queries
+
+PROJECT_KIND = "CustomEntityRecognition"
+BASE = "/language/authoring/analyze-text/projects"
+JOB_RETENTION = timedelta(days=7)
+
+router = APIRouter(prefix=BASE)
+
+# Azure's camelCase field -> the project field it sets (None in a merge patch resets it).
+_FIELDS = {
+    "language": "language",
+    "description": "description",
+    "multilingual": "multilingual",
+    "settings": "settings",
+    "storageInputContainerName": "storage_input_container_name",
+    "overlapPolicy": "overlap_policy",
+}
+_DEFAULTS: dict[str, Any] = {"description": "", "multilingual": False, "settings": {},
+                             "storage_input_container_name": "", "overlap_policy": "reject"}
+
+
+def render_project(name: str, fields: dict[str, Any], created: Any, modified: Any) -> dict[str, Any]:
+    return {
+        "projectName": name,
+        "projectKind": PROJECT_KIND,
+        "language": fields["language"],
+        "description": fields["description"],
+        "multilingual": fields["multilingual"],
+        "settings": fields["settings"],
+        "storageInputContainerName": fields["storage_input_container_name"],
+        "overlapPolicy": fields["overlap_policy"],
+        "createdDateTime": azure_time(created),
+        "lastModifiedDateTime": azure_time(modified),
+    }
+
+
+def _from_aggregate(project: Project) -> dict[str, Any]:
+    return render_project(project.name, project.fields, project.created_on, project.modified_on)
+
+
+def _from_row(row: Any) -> dict[str, Any]:
+    return render_project(row.name, row._mapping, row.created_at, row.modified_at)
+
+
+def project_row(container: ContainerDep, principal: PrincipalDep, name: str) -> Any:
+    """The project's read-model row, or 404 (also for another resource's project)."""
+    with container.engine.connect() as conn:
+        row = queries.get_project(conn, str(ids.project_id(principal.resource_id, name)))
+    if row is None:
+        raise ApiError(404, "NotFound", f"Project {name!r} was not found.", "projectName")
+    return row
+
+
+@router.get("", dependencies=[Consistent])
+def list_projects(request: Request, container: ContainerDep, principal: PrincipalDep, paging: PagingDep) -> dict:
+    with container.engine.connect() as conn:
+        result = queries.list_projects(conn, str(principal.resource_id), paging.skip, paging.size)
+    return page(request, paging, [_from_row(r) for r in result.rows], result.more)
+
+
+@router.get("/global/deletion-jobs/{jobId}", dependencies=[Consistent])
+def deletion_job(jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
+    with container.engine.connect() as conn:
+        row = queries.deletion_job(conn, str(principal.resource_id), jobId)
+    if row is None:
+        raise ApiError(404, "NotFound", f"No project deletion job {jobId!r}.", "jobId")
+    created = datetime.fromisoformat(row.created_at)
+    return {
+        "jobId": row.job_id,
+        "createdDateTime": azure_time(created),
+        "lastUpdatedDateTime": azure_time(created),
+        "expirationDateTime": azure_time(created + JOB_RETENTION),
+        "status": "succeeded",
+        "warnings": [],
+        "errors": [],
+    }
+
+
+@router.patch("/{projectName}")
+def create_or_update_project(
+    projectName: str, body: ProjectBody, response: Response,  # noqa: N803
+    container: ContainerDep, principal: PrincipalDep,
+) -> dict:
+    if body.project_name is not None and body.project_name != projectName:
+        raise ApiError(400, "InvalidArgument", "projectName in the body differs from the one in the URL.", "projectName")
+    if body.project_kind is not None and body.project_kind != PROJECT_KIND:
+        raise ApiError(400, "InvalidArgument", f"spanledger serves projectKind {PROJECT_KIND} only.", "projectKind")
+    given = body.model_dump(by_alias=True, exclude_unset=True)
+    fields = {
+        field: given[key] if given[key] is not None else _DEFAULTS.get(field)
+        for key, field in _FIELDS.items() if key in given
+    }
+    created, position = container.app.put_project(principal.resource_id, projectName, fields, principal.actor)
+    record_write(response, container, principal, position)
+    response.status_code = 201 if created else 200
+    return _from_aggregate(container.app.get_project(principal.resource_id, projectName))
+
+
+@router.get("/{projectName}", dependencies=[Consistent])
+def get_project(projectName: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
+    return _from_row(project_row(container, principal, projectName))
+
+
+@router.delete("/{projectName}", status_code=202)
+def delete_project(projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:  # noqa: N803
+    job_id, position = container.app.delete_project(principal.resource_id, projectName, principal.actor)
+    response = Response(status_code=202)
+    response.headers["Operation-Location"] = absolute_url(
+        request, f"{BASE}/global/deletion-jobs/{segment(job_id)}", **{"api-version": request.query_params["api-version"]}
+    )
+    record_write(response, container, principal, position)
+    return response

@@ -1,0 +1,61 @@
+"""Request bodies. Strict: unknown fields and wrong types are refused with the field named."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+MAX_BATCH_DOCUMENTS = 1000
+MAX_BATCH_LABELS = 10_000
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, alias_generator=to_camel, populate_by_name=True)
+
+
+class ProjectBody(Body):
+    """Azure's project metadata (merge-patch), plus spanledger's overlap policy."""
+
+    project_name: str | None = None
+    project_kind: str | None = None
+    language: str | None = None
+    storage_input_container_name: str | None = None
+    multilingual: bool | None = None
+    description: str | None = None
+    settings: dict[str, Any] | None = None
+    overlap_policy: Literal["reject", "allow"] | None = None
+
+
+class EntityBody(Body):
+    pass
+
+
+class DocumentBody(Body):
+    text: str
+    language: str | None = None
+    dataset: Literal["Train", "Test"] = "Train"
+
+
+class NamedDocumentBody(DocumentBody):
+    name: str
+
+
+class DocumentBatchBody(Body):
+    documents: list[NamedDocumentBody] = Field(min_length=1, max_length=MAX_BATCH_DOCUMENTS)
+
+
+class DocumentPatchBody(Body):
+    dataset: Literal["Train", "Test"]
+
+
+class LabelBody(Body):
+    category: str
+    offset: int
+    length: int
+
+
+class SaveLabelsBody(Body):
+    add: list[LabelBody] = Field(default_factory=list, max_length=MAX_BATCH_LABELS)
+    remove: list[str] = Field(default_factory=list, max_length=MAX_BATCH_LABELS)

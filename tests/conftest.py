@@ -1,0 +1,155 @@
+"""Shared fixtures: a store on each backend, a live HTTP server, and an API client.
+
+Integration and API tests run once on SQLite and once on PostgreSQL. PostgreSQL is skipped
+only when CI is unset and no server answers on SPANLEDGER_TEST_POSTGRES (the skip reason
+is printed in the summary); under CI its absence fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+
+from api.app import create_app
+from bootstrap import Container, build
+from bootstrap.databases import drop_database, ensure_database
+from bootstrap.settings import Settings
+
+POSTGRES = os.environ.get("SPANLEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+API_VERSION = "2025-05-15-preview"
+KEY_HEADER = "Ocp-Apim-Subscription-Key"
+PROJECTS = "/language/authoring/analyze-text/projects"
+
+
+def _postgres_answers() -> bool:
+    try:
+        psycopg.connect(f"{POSTGRES}/postgres", connect_timeout=3).close()
+        return True
+    except psycopg.OperationalError:
+        return False
+
+
+POSTGRES_UP = _postgres_answers()
+
+
+def require_backend(backend: str) -> None:
+    if backend == "postgres" and not POSTGRES_UP:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but PostgreSQL does not answer at {POSTGRES}")
+        pytest.skip(f"PostgreSQL does not answer at {POSTGRES} and CI is unset: PostgreSQL cases skipped")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    require_backend(request.param)
+    return request.param
+
+
+def make_settings(backend: str, data_dir: Path, **overrides: object) -> Iterator[Settings]:
+    url = None
+    if backend == "postgres":
+        url = f"{POSTGRES}/test_{uuid.uuid4().hex[:16]}"
+        ensure_database(url)
+    try:
+        yield Settings(data_dir=data_dir, database_url=url, **overrides)
+    finally:
+        if url:
+            drop_database(url)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
+    yield from make_settings(backend, tmp_path)
+
+
+@pytest.fixture
+def container(settings: Settings) -> Iterator[Container]:
+    c = build(settings)
+    yield c
+    c.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """spanledger served over real HTTP on a free port, with its projections following."""
+
+    def __init__(self, container: Container):
+        self.container = container
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(container), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def new_key(self, resource: str | None = None) -> str:
+        _, key, _ = self.container.app.create_resource(resource or f"r{uuid.uuid4().hex[:12]}", "test")
+        return key
+
+    def api(self, key: str | None = None) -> Api:
+        return Api(self.base_url, key or self.new_key())
+
+
+class Api(httpx.Client):
+    """An HTTP client for the authoring routes: api-version and key already set."""
+
+    def __init__(self, base_url: str, key: str | None):
+        headers = {KEY_HEADER: key} if key else {}
+        super().__init__(base_url=base_url + PROJECTS, headers=headers, params={"api-version": API_VERSION},
+                         timeout=30)
+        self.key = key
+
+    def new_project(self, entities: tuple[str, ...] = ("Person", "Org"), **fields: object) -> str:
+        name = f"p{uuid.uuid4().hex[:10]}"
+        body = {"projectName": name, "projectKind": "CustomEntityRecognition", "language": "en",
+                "storageInputContainerName": "container", **fields}
+        assert self.patch(f"/{name}", json=body).status_code == 201
+        for entity in entities:
+            assert self.put(f"/{name}/entities/{entity}").status_code == 201
+        return name
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    require_backend(request.param)
+    for settings in make_settings(request.param, tmp_path_factory.mktemp("server"), read_wait_seconds=10):
+        container = build(settings, follow=True)
+        live = LiveServer(container).start()
+        try:
+            yield live
+        finally:
+            live.stop()
+            container.close()
+
+
+@pytest.fixture
+def api(server: LiveServer) -> Iterator[Api]:
+    with server.api() as client:
+        yield client

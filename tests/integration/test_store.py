@@ -1,0 +1,81 @@
+"""The command side on a real store (SQLite and PostgreSQL): concurrency, transcoding, snapshots."""
+
+import pytest
+
+from domain import ids
+from domain.application import LabelSpec, NewDocument
+from domain.errors import ConcurrentModification, Conflict, NotFound
+
+ACTOR = "key:test"
+
+
+@pytest.fixture
+def labeled(container):
+    app = container.app
+    resource_id, _, _ = app.create_resource("acme", "cli:test")
+    app.put_project(resource_id, "p", {"language": "en"}, ACTOR)
+    app.put_entity(resource_id, "p", "Person", ACTOR)
+    app.add_documents(resource_id, "p", [NewDocument("d", "Alice and Bob " * 50)], ACTOR)
+    return app, resource_id
+
+
+def test_a_stale_write_is_refused_not_merged(labeled):
+    app, resource_id = labeled
+    project = app.get_project(resource_id, "p")
+    doc_id = ids.document_id(project.id, project.incarnation, "d")
+    first, second = app.repository.get(doc_id), app.repository.get(doc_id)
+    first.add_label(project, "Person", 0, 5, ACTOR)
+    second.add_label(project, "Person", 10, 3, ACTOR)
+    app._save(first)
+    with pytest.raises(ConcurrentModification):
+        app._save(second)
+    assert list(app.label_view(resource_id, "p", "d").values()) == [
+        {"entity": "Person", "entity_id": "E2", "offset": 0, "length": 5}
+    ]
+
+
+def test_a_refused_command_writes_nothing(labeled):
+    app, resource_id = labeled
+    head = app.recorder.max_notification_id()
+    with pytest.raises(Conflict):  # the second label overlaps the first: the whole batch goes
+        app.save_labels(resource_id, "p", "d", add=[LabelSpec("Person", 0, 5), LabelSpec("Person", 2, 5)], actor=ACTOR)
+    with pytest.raises(Conflict):  # one good document, one clashing: none is added
+        app.add_documents(resource_id, "p", [NewDocument("new", "x"), NewDocument("d", "other")], ACTOR)
+    assert app.recorder.max_notification_id() == head
+
+
+def test_names_are_unique_per_parent_and_projects_are_invisible_to_other_resources(labeled):
+    app, resource_id = labeled
+    other, _, _ = app.create_resource("other", "cli:test")
+    with pytest.raises(NotFound):
+        app.get_project(other, "p")
+    app.put_project(other, "p", {"language": "de"}, ACTOR)  # same name, another resource: another project
+    assert app.get_project(other, "p").id != app.get_project(resource_id, "p").id
+    with pytest.raises(Conflict):
+        app.create_resource("acme", "cli:test")
+
+
+def test_events_round_trip_with_datetimes_and_documents_load_from_snapshots(labeled):
+    app, resource_id = labeled
+    for i in range(120):
+        app.save_labels(resource_id, "p", "d", add=[LabelSpec("Person", 0, 5)], actor=ACTOR)
+        app.save_labels(resource_id, "p", "d", remove=[f"L{i + 1}"], actor=ACTOR)
+    project, document = app.get_document(resource_id, "p", "d")
+    assert document.version == 241
+    assert app.snapshots is not None and list(app.snapshots.get(document.id))  # taken every 100 events
+    replayed = None
+    for event in app.events.get(document.id):
+        replayed = event.mutate(replayed)
+    assert replayed.labels == document.labels and replayed.next_label == document.next_label == 121
+    assert document.modified_on.tzinfo is not None and document.created_on < document.modified_on
+
+
+def test_deleting_a_project_and_creating_it_again_starts_empty(labeled):
+    app, resource_id = labeled
+    app.delete_project(resource_id, "p", ACTOR)
+    with pytest.raises(NotFound):
+        app.get_document(resource_id, "p", "d")
+    created, _ = app.put_project(resource_id, "p", {"language": "en"}, ACTOR)
+    assert created and app.get_project(resource_id, "p").entities == {}
+    with pytest.raises(NotFound):
+        app.get_document(resource_id, "p", "d")

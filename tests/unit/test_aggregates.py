@@ -1,0 +1,134 @@
+"""The rules the aggregates guard, without any store."""
+
+from uuid import uuid4
+
+import pytest
+
+from domain.application import check_document_capacity
+from domain.document import Document
+from domain.errors import Conflict, InvalidArgument, NotFound
+from domain.project import Project
+from domain.resource import Resource
+from domain.rules import MAX_DOCUMENTS_PER_PROJECT, MAX_ENTITIES_PER_PROJECT
+
+ACTOR = "key:test"
+
+
+def project(overlap: str = "reject", entities=("Person", "Org")) -> Project:
+    p = Project.create(uuid4(), uuid4(), "p", {"language": "en", "overlap_policy": overlap}, ACTOR)
+    for e in entities:
+        p.add_entity(e, ACTOR)
+    return p
+
+
+def document(p: Project, text: str = "Alice met Bob at Acme Corp.") -> Document:
+    return Document.add(uuid4(), p, "d", text, None, "Train", ACTOR)
+
+
+def test_every_event_has_a_stable_topic_an_actor_and_a_timestamp():
+    p = project()
+    d = document(p)
+    d.add_label(p, "Person", 0, 5, ACTOR)
+    for event in [*p.collect_events(), *d.collect_events()]:
+        assert type(event).TOPIC and "." not in type(event).TOPIC
+        assert event.actor == ACTOR
+        assert event.timestamp.tzinfo is not None
+    assert {Document.Created.TOPIC, Document.LabelAdded.TOPIC} == {"DocumentAdded", "LabelAdded"}
+
+
+def test_a_label_must_lie_inside_the_text_and_be_1_to_500_long():
+    p = project()
+    d = document(p, "x" * 600)
+    with pytest.raises(InvalidArgument, match="inside"):
+        d.add_label(p, "Person", 599, 2, ACTOR)
+    for length in (0, 501):
+        with pytest.raises(InvalidArgument) as error:
+            d.add_label(p, "Person", 0, length, ACTOR)
+        assert error.value.target == "length"
+    assert d.add_label(p, "Person", 0, 500, ACTOR) == "L1"
+
+
+def test_a_label_must_name_an_existing_entity():
+    p = project()
+    with pytest.raises(InvalidArgument) as error:
+        document(p).add_label(p, "Date", 0, 5, ACTOR)
+    assert error.value.target == "category"
+
+
+def test_overlapping_labels_are_refused_unless_the_policy_allows_them():
+    strict, lenient = project("reject"), project("allow")
+    for p, allowed in ((strict, False), (lenient, True)):
+        d = document(p)
+        d.add_label(p, "Person", 0, 5, ACTOR)
+        if allowed:
+            d.add_label(p, "Org", 2, 5, ACTOR)
+        else:
+            with pytest.raises(Conflict, match="overlaps"):
+                d.add_label(p, "Org", 2, 5, ACTOR)
+        d.add_label(p, "Org", 5, 1, ACTOR)  # touching is not overlapping
+
+
+def test_an_exact_duplicate_label_is_refused_even_when_overlaps_are_allowed():
+    p = project("allow")
+    d = document(p)
+    d.add_label(p, "Person", 0, 5, ACTOR)
+    with pytest.raises(Conflict, match="same label"):
+        d.add_label(p, "Person", 0, 5, ACTOR)
+    d.add_label(p, "Org", 0, 5, ACTOR)  # same span, other entity: allowed by the policy
+
+
+def test_removing_an_entity_removes_its_labels_and_re_adding_it_does_not_bring_them_back():
+    p = project()
+    d = document(p)
+    kept = d.add_label(p, "Org", 17, 4, ACTOR)
+    gone = d.add_label(p, "Person", 0, 5, ACTOR)
+    p.remove_entity("Person", ACTOR)
+    assert set(d.live_labels(p)) == {kept}
+    p.add_entity("Person", ACTOR)
+    assert set(d.live_labels(p)) == {kept}
+    with pytest.raises(NotFound):
+        d.remove_label(p, gone, ACTOR)
+    d.add_label(p, "Person", 0, 5, ACTOR)  # the span is free again
+
+
+def test_label_ids_are_never_reused_within_a_document():
+    p = project()
+    d = document(p)
+    first = d.add_label(p, "Person", 0, 5, ACTOR)
+    d.remove_label(p, first, ACTOR)
+    assert d.add_label(p, "Person", 0, 5, ACTOR) != first
+
+
+def test_at_most_200_entities_per_project():
+    p = project(entities=())
+    for i in range(MAX_ENTITIES_PER_PROJECT):
+        p.add_entity(f"E{i}", ACTOR)
+    with pytest.raises(Conflict, match="maximum"):
+        p.add_entity("one-too-many", ACTOR)
+    assert p.add_entity("E0", ACTOR) is False  # existing: nothing to do
+
+
+def test_at_most_100000_documents_per_project():
+    check_document_capacity(MAX_DOCUMENTS_PER_PROJECT - 1, 1)
+    with pytest.raises(Conflict):
+        check_document_capacity(MAX_DOCUMENTS_PER_PROJECT - 1, 2)
+
+
+def test_a_deleted_document_can_be_added_again_fresh():
+    p = project()
+    d = document(p)
+    d.add_label(p, "Person", 0, 5, ACTOR)
+    d.delete(ACTOR)
+    d.readd(p, "New text", None, "Test", ACTOR)
+    assert (d.text, d.dataset, d.labels, d.deleted) == ("New text", "Test", {}, False)
+    assert d.add_label(p, "Person", 0, 3, ACTOR) == "L1"
+
+
+def test_api_keys_are_stored_hashed_and_can_be_revoked():
+    r = Resource.create(uuid4(), "acme", 5000, ACTOR)
+    r.issue_key("k1", "secret-key-1", ACTOR)
+    assert "secret-key-1" not in repr(r.keys)
+    assert r.key_id_for("secret-key-1") == "k1"
+    assert r.key_id_for("secret-key-2") is None
+    r.revoke_key("k1", ACTOR)
+    assert r.key_id_for("secret-key-1") is None
