@@ -92,7 +92,8 @@ class LiveServer:
         self.container = container
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(container), host="127.0.0.1", port=self.port, log_level="warning")
+        self.app = create_app(container)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -113,6 +114,12 @@ class LiveServer:
         _, key, _ = self.container.app.create_resource(resource or f"r{uuid.uuid4().hex[:12]}", "test")
         return key
 
+    def another_key(self, key: str) -> str:
+        """A second API key of the resource `key` belongs to."""
+        app = self.container.app
+        resource = app.get_resource(app.authenticate(key).resource_id)
+        return app.issue_api_key(resource.name, "test")[0]
+
     def api(self, key: str | None = None) -> Api:
         return Api(self.base_url, key or self.new_key())
 
@@ -125,6 +132,10 @@ class Api(httpx.Client):
         super().__init__(base_url=base_url + PROJECTS, headers=headers, params={"api-version": API_VERSION},
                          timeout=30)
         self.key = key
+
+    def list_projects(self, **params: object) -> httpx.Response:
+        """GET on the collection itself (httpx would add a trailing slash to a relative '')."""
+        return self.get(str(self.base_url).rstrip("/"), params=params)
 
     def new_project(self, entities: tuple[str, ...] = ("Person", "Org"), **fields: object) -> str:
         name = f"p{uuid.uuid4().hex[:10]}"

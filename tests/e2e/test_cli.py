@@ -1,0 +1,80 @@
+"""The `spanledger` command as a newcomer runs it: serve (first start prints a key), resources,
+projections status and rebuild."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import API_VERSION, KEY_HEADER, PROJECTS, free_port, make_settings
+
+
+@pytest.fixture
+def env(backend, tmp_path):
+    for settings in make_settings(backend, tmp_path / "data"):
+        env = {**os.environ, "SPANLEDGER_DATA_DIR": str(settings.data_dir), "PYTHONUNBUFFERED": "1"}
+        if settings.database_url:
+            env["SPANLEDGER_DATABASE_URL"] = settings.database_url
+        yield env
+
+
+def spanledger(env, *args, timeout=120):
+    done = subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_serve_creates_a_default_resource_and_answers_over_http(env):
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output = ""
+        while "Uvicorn running" not in output:
+            line = server.stdout.readline()
+            assert line, f"server exited: {output}"
+            output += line
+        key = re.search(r"(sl-\S+)", output).group(1)
+        base = f"http://127.0.0.1:{port}{PROJECTS}"
+        with httpx.Client(headers={KEY_HEADER: key}, params={"api-version": API_VERSION}) as http:
+            assert http.patch(f"{base}/demo", json={"language": "en"}).status_code == 201
+            assert http.put(f"{base}/demo/documents/d", json={"text": "Alice"}).status_code == 201
+            assert http.get(f"{base}/demo/documents/d").json()["text"] == "Alice"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    # A second start keeps the resource and prints no new key.
+    second = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output = ""
+        while "Uvicorn running" not in output:
+            line = second.stdout.readline()
+            assert line, output
+            output += line
+        assert "sl-" not in output
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+
+
+def test_resources_keys_and_projections_from_the_command_line(env):
+    key = spanledger(env, "resources", "create", "acme").strip()
+    assert key.startswith("sl-")
+    second = spanledger(env, "resources", "issue-key", "acme").strip()
+    assert second.startswith("sl-") and second != key
+    status = spanledger(env, "projections", "status")  # nothing follows the log in these commands
+    assert re.search(r"labeling\s+at 0 of 3  \(3 behind\)", status), status
+    rebuilt = spanledger(env, "projections", "rebuild")
+    assert "Rebuilt the read model from 3 events" in rebuilt
+    assert re.search(r"labeling\s+at 3 of 3", rebuilt) and re.search(r"audit\s+at 3 of 3", rebuilt), rebuilt
+    key_id = second.split("-")[2]
+    assert f"Revoked key {key_id}" in spanledger(env, "resources", "revoke-key", "acme", key_id)
+    failed = subprocess.run([sys.executable, "-m", "api.cli", "resources", "create", "acme"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert failed.returncode != 0 and "already exists" in failed.stderr

@@ -1,0 +1,98 @@
+"""Projects over HTTP, in Azure's shapes."""
+
+import uuid
+
+import httpx
+
+
+def body(name: str, **fields):
+    return {"projectName": name, "projectKind": "CustomEntityRecognition", "language": "en-us",
+            "storageInputContainerName": "docs", **fields}
+
+
+def test_create_update_get_list_and_delete_a_project(api):
+    name = f"p{uuid.uuid4().hex[:8]}"
+    created = api.patch(f"/{name}", json=body(name, description="contracts"),
+                        headers={"Content-Type": "application/merge-patch+json"})
+    assert created.status_code == 201, created.text
+    assert int(created.headers["X-Log-Position"]) > 0
+    project = created.json()
+    assert project["projectName"] == name and project["language"] == "en-us"
+    assert project["createdDateTime"].endswith("Z") and project["overlapPolicy"] == "reject"
+
+    updated = api.patch(f"/{name}", json={"description": "NDAs", "overlapPolicy": "allow"})
+    assert updated.status_code == 200
+    assert updated.json()["description"] == "NDAs" and updated.json()["language"] == "en-us"
+
+    got = api.get(f"/{name}").json()  # read-your-writes: no position header needed
+    assert got["description"] == "NDAs" and got["overlapPolicy"] == "allow"
+    assert [p["projectName"] for p in api.list_projects().json()["value"]] == [name]
+
+    deleted = api.delete(f"/{name}")
+    assert deleted.status_code == 202
+    job_url = deleted.headers["Operation-Location"]
+    assert job_url.startswith("http://") and "/projects/global/deletion-jobs/" in job_url
+    job = httpx.get(job_url, headers={"Ocp-Apim-Subscription-Key": api.key}).json()
+    assert job["status"] == "succeeded" and job["jobId"] in job_url
+    assert api.get(f"/{name}").status_code == 404
+    assert api.list_projects().json()["value"] == []
+
+
+def test_listing_pages_with_top_skip_and_next_link(api):
+    names = sorted(api.new_project(entities=()) for _ in range(5))
+    first = api.list_projects(maxpagesize=2).json()
+    assert [p["projectName"] for p in first["value"]] == names[:2]
+    seen = [p["projectName"] for p in first["value"]]
+    link = first["nextLink"]
+    while link:
+        page = httpx.get(link, headers={"Ocp-Apim-Subscription-Key": api.key}).json()
+        seen += [p["projectName"] for p in page["value"]]
+        link = page.get("nextLink")
+    assert seen == names
+    limited = api.list_projects(top=3, skip=1, maxpagesize=2).json()
+    assert [p["projectName"] for p in limited["value"]] == names[1:3]
+    rest = httpx.get(limited["nextLink"], headers={"Ocp-Apim-Subscription-Key": api.key}).json()
+    assert [p["projectName"] for p in rest["value"]] == names[3:4] and "nextLink" not in rest
+
+
+def test_a_deleted_project_can_be_created_again_empty(api):
+    name = api.new_project()
+    assert api.put(f"/{name}/documents/d", json={"text": "Alice"}).status_code == 201
+    assert api.delete(f"/{name}").status_code == 202
+    assert api.patch(f"/{name}", json=body(name)).status_code == 201
+    assert api.get(f"/{name}/documents").json()["value"] == []
+    assert api.get(f"/{name}/entities").json()["value"] == []
+
+
+def test_bad_project_requests_name_the_field(api):
+    name = f"p{uuid.uuid4().hex[:8]}"
+    cases = [
+        (f"/{name}", body(name, projectKind="CustomSingleLabelClassification"), "projectKind"),
+        (f"/{name}", body("other"), "projectName"),
+        ("/bad%20name", body("bad name"), "projectName"),
+        (f"/{'x' * 51}", body("x" * 51), "projectName"),
+        (f"/{name}", body(name, colour="blue"), "colour"),
+        (f"/{name}", body(name, language=None), "language"),
+        (f"/{name}", body(name, language="english!"), "language"),
+        (f"/{name}", body(name, multilingual="yes"), "multilingual"),
+        (f"/{name}", body(name, overlapPolicy="sometimes"), "overlapPolicy"),
+        (f"/{name}", body(name, settings=[1]), "settings"),
+    ]
+    for path, payload, target in cases:
+        response = api.patch(path, json=payload)
+        assert response.status_code == 400, (payload, response.text)
+        assert response.json()["error"]["target"] == target, (payload, response.text)
+    assert api.get(f"/{name}").status_code == 404  # nothing half-written
+
+
+def test_requests_without_key_or_version_are_refused(server, api):
+    name = api.new_project()
+    anonymous = httpx.get(f"{server.base_url}/language/authoring/analyze-text/projects/{name}",
+                          params={"api-version": "2025-05-15-preview"})
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["target"] == "Ocp-Apim-Subscription-Key"
+    wrong_key = httpx.get(anonymous.request.url, headers={"Ocp-Apim-Subscription-Key": api.key + "x"})
+    assert wrong_key.status_code == 401
+    no_version = httpx.get(f"{server.base_url}/language/authoring/analyze-text/projects/{name}",
+                           headers={"Ocp-Apim-Subscription-Key": api.key})
+    assert no_version.status_code == 400 and no_version.json()["error"]["target"] == "api-version"
