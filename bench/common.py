@@ -7,15 +7,21 @@ ratio, since absolute times drift on shared machines. Timings are the best of se
 from __future__ import annotations
 
 import argparse
+import http.client
 import contextlib
 import os
 import platform
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -48,6 +54,61 @@ def store(backend: str, *, follow: bool = False) -> Iterator[Container]:
             container.close()
             if url:
                 drop_database(url)
+
+
+@contextlib.contextmanager
+def served(container: Container) -> Iterator[str]:
+    """`spanledger serve` in its own process on the container's store; yields its base URL."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = container.settings
+    env = {**os.environ, "SPANLEDGER_DATA_DIR": str(settings.data_dir), "PYTHONUNBUFFERED": "1",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    if settings.database_url:
+        env["SPANLEDGER_DATABASE_URL"] = settings.database_url
+    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output = ""
+        while "Uvicorn running" not in output:
+            line = server.stdout.readline()
+            if not line:
+                raise RuntimeError(f"server did not start:\n{output}")
+            output += line
+        # Keep draining its log, or the server blocks once the pipe is full.
+        threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
+        yield f"http://127.0.0.1:{port}/language/authoring/analyze-text/projects"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+class Http:
+    """A keep-alive HTTP/1.1 client with little overhead of its own (http.client), so that
+    latencies measure the server rather than the client library."""
+
+    def __init__(self, base_url: str, key: str, api_version: str = "2025-05-15-preview"):
+        parts = urlsplit(base_url)
+        self.prefix, self.api_version = parts.path, api_version
+        self.headers = {"Ocp-Apim-Subscription-Key": key, "Content-Type": "application/json"}
+        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+
+    def request(self, method: str, path: str, body: object = None) -> tuple[int, bytes]:
+        payload = orjson.dumps(body) if body is not None else None
+        self.conn.request(method, f"{self.prefix}{path}?api-version={self.api_version}", payload, self.headers)
+        response = self.conn.getresponse()
+        return response.status, response.read()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def backends(choice: str) -> list[str]:

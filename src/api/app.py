@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from api import errors
-from api.deps import check_api_version
+from api.deps import KeyCache, check_api_version
 from api.responses import JsonResponse
 from api.routes import audit, documents, entities, projects
 from bootstrap import Container
@@ -19,6 +19,7 @@ def create_app(container: Container) -> FastAPI:
         dependencies=[Depends(check_api_version)],
     )
     app.state.container = container
+    app.state.keys = KeyCache()
     errors.install(app)
     # Fixed paths (global/...) before the {projectName} ones they would otherwise match.
     for module in (projects, entities, documents, audit):

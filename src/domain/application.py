@@ -23,7 +23,7 @@ from domain.errors import ConcurrentModification, Conflict, InvalidArgument, Not
 from domain.offsets import OffsetMap, StringIndexType
 from domain.project import Project
 from domain.resource import DEFAULT_MONTHLY_TEXT_RECORDS, Resource
-from domain.rules import MAX_DOCUMENTS_PER_PROJECT, check_document_name, check_project_name
+from domain.rules import check_document_capacity, check_document_name, check_project_name
 from domain.transcoding import OrjsonTranscoder
 
 A = TypeVar("A", bound=Aggregate)
@@ -64,15 +64,6 @@ class LabelsSaved:
     added: list[str]
     version: int
     position: int | None
-
-
-def check_document_capacity(existing: int, adding: int) -> None:
-    if existing + adding > MAX_DOCUMENTS_PER_PROJECT:
-        raise Conflict(
-            f"The project holds {existing} documents; adding {adding} would pass the limit of "
-            f"{MAX_DOCUMENTS_PER_PROJECT}.",
-            "documents",
-        )
 
 
 class Spanledger(Application[UUID]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from domain.errors import InvalidArgument
+from domain.errors import Conflict, InvalidArgument
 
 CHARACTERS_PER_TEXT_RECORD = 1000
 MAX_ENTITIES_PER_PROJECT = 200
@@ -73,6 +73,15 @@ def check_document_text(text: str, target: str = "text") -> str:
             target,
         )
     return text
+
+
+def check_document_capacity(existing: int, adding: int) -> None:
+    if existing + adding > MAX_DOCUMENTS_PER_PROJECT:
+        raise Conflict(
+            f"The project holds {existing} documents; adding {adding} would pass the limit of "
+            f"{MAX_DOCUMENTS_PER_PROJECT}.",
+            "documents",
+        )
 
 
 def check_language(language: str, target: str = "language") -> str:

@@ -40,18 +40,15 @@ class AuditProjection:
     tables = (audit_events,)
 
     def apply(self, conn: Connection, events: Sequence[Event]) -> None:
-        insert_rows(conn, audit_events, [
-            {
-                "position": e.position,
-                "occurred_at": e.data["timestamp"],
-                "actor": e.data.get("actor", ""),
-                "event_type": e.topic,
-                "aggregate_id": e.aggregate_id,
-                "aggregate_version": e.version,
-                "project_id": _project_id(e),
-                "document_name": e.data.get("document"),
-                "payload": _payload(e),
-                "astral": orjson.dumps(astral).decode() if (astral := _astral(e)) else None,
-            }
+        insert_rows(conn, audit_events, _COLUMNS, [
+            (
+                e.position, e.data["timestamp"], e.data.get("actor", ""), e.topic, e.aggregate_id, e.version,
+                _project_id(e), e.data.get("document"), _payload(e),
+                orjson.dumps(astral).decode() if (astral := _astral(e)) else None,
+            )
             for e in events
         ])
+
+
+_COLUMNS = ("position", "occurred_at", "actor", "event_type", "aggregate_id", "aggregate_version",
+            "project_id", "document_name", "payload", "astral")

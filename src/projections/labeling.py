@@ -19,6 +19,9 @@ from projections.bulk import insert_rows
 from projections.runner import Event
 from projections.tables import deletion_jobs, documents, entities, entity_stats, labels, projects
 
+_DOCUMENT_COLUMNS = ("id", "project_id", "name", "language", "dataset", "text", "characters", "text_records",
+                     "label_count", "version", "created_at", "modified_at")
+_LABEL_COLUMNS = ("document_id", "label_id", "entity", "dataset", "offset", "length", "created_at", "actor")
 _PROJECT_COLUMNS = ("language", "description", "multilingual", "settings",
                     "storage_input_container_name", "overlap_policy")
 
@@ -42,8 +45,9 @@ class _Batch:
         self.conn = conn
         # document id -> [project id, dataset], for the documents this batch touches
         self.docs: dict[str, list[str]] = {}
-        self.new_documents: list[dict[str, Any]] = []
-        self.new_labels: dict[tuple[str, str], dict[str, Any]] = {}
+        # rows to insert, as tuples in the order of _DOCUMENT_COLUMNS and _LABEL_COLUMNS
+        self.new_documents: list[tuple[Any, ...]] = []
+        self.new_labels: dict[tuple[str, str], tuple[Any, ...]] = {}
         self.removed_labels: list[dict[str, str]] = []
         # document id -> [label count delta, version, modified at]
         self.touched: dict[str, list[Any]] = {}
@@ -61,7 +65,7 @@ class _Batch:
 
     def flush(self) -> None:
         conn = self.conn
-        insert_rows(conn, documents, self.new_documents)
+        insert_rows(conn, documents, _DOCUMENT_COLUMNS, self.new_documents)
         if self.removed_labels:
             conn.execute(
                 delete(labels).where(
@@ -69,7 +73,7 @@ class _Batch:
                 ),
                 self.removed_labels,
             )
-        insert_rows(conn, labels, list(self.new_labels.values()))
+        insert_rows(conn, labels, _LABEL_COLUMNS, list(self.new_labels.values()))
         if self.touched:
             conn.execute(
                 update(documents)
@@ -185,12 +189,10 @@ def _entity_removed(b: _Batch, e: Event) -> None:
 def _document_added(b: _Batch, e: Event) -> None:
     d = e.data
     characters = len(d["text"])
-    b.new_documents.append({
-        "id": e.aggregate_id, "project_id": d["project_id"], "name": d["document"],
-        "language": d["language"], "dataset": d["dataset"], "text": d["text"],
-        "characters": characters, "text_records": text_records(characters), "label_count": 0,
-        "version": e.version, "created_at": d["timestamp"], "modified_at": d["timestamp"],
-    })
+    b.new_documents.append((
+        e.aggregate_id, d["project_id"], d["document"], d["language"], d["dataset"], d["text"],
+        characters, text_records(characters), 0, e.version, d["timestamp"], d["timestamp"],
+    ))
     b.docs[e.aggregate_id] = [d["project_id"], d["dataset"]]
 
 
@@ -219,10 +221,9 @@ def _document_deleted(b: _Batch, e: Event) -> None:
 def _label_added(b: _Batch, e: Event) -> None:
     d = e.data
     project, dataset = b.docs[e.aggregate_id]
-    b.new_labels[(e.aggregate_id, d["label_id"])] = {
-        "document_id": e.aggregate_id, "label_id": d["label_id"], "entity": d["entity"], "dataset": dataset, "offset": d["offset"], "length": d["length"],
-        "created_at": d["timestamp"], "actor": d["actor"],
-    }
+    b.new_labels[(e.aggregate_id, d["label_id"])] = (
+        e.aggregate_id, d["label_id"], d["entity"], dataset, d["offset"], d["length"], d["timestamp"], d["actor"],
+    )
     b.touch(e, +1)
     b.stats[(project, d["entity"], dataset)] += 1
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import orjson
 from eventsourcing.persistence import ApplicationRecorder
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Index, Table, insert, select, update
 
 from projections.tables import metadata, positions
 
@@ -58,6 +58,10 @@ class Progress:
         return (self.total - self.done) / self.rate if self.rate > 0 else 0.0
 
 
+# From how many events on, filling empty views is done as a bulk load (see catch_up).
+BULK_LOAD_EVENTS = 20_000
+
+
 class PositionMoved(Exception):
     """Another runner applied this batch first."""
 
@@ -81,6 +85,7 @@ class ProjectionRunner:
         self.engine = engine
         self.projections = list(projections)
         self.batch_size = batch_size
+        self.bulk_load_events = BULK_LOAD_EVENTS
         self._positions: dict[str, int] = {}
         self._advanced = threading.Condition()
 
@@ -89,7 +94,16 @@ class ProjectionRunner:
     def create_tables(self) -> None:
         with self.engine.begin() as conn:
             metadata.create_all(conn, tables=[positions, *self._tables()])
+            self._create_indexes(conn)  # in case a bulk load was cut short (see catch_up)
             self._insert_missing_positions(conn)
+
+    def _indexes(self) -> list[Index]:
+        """Secondary indexes: not needed to apply events, only to query the views."""
+        return [index for table in self._tables() for index in table.indexes if not index.unique]
+
+    def _create_indexes(self, conn: Connection) -> None:
+        for index in self._indexes():
+            index.create(conn, checkfirst=True)
 
     def drop(self) -> None:
         """Drops every view and its position together (one transaction), then re-creates them empty."""
@@ -189,12 +203,27 @@ class ProjectionRunner:
             self._advanced.notify_all()
 
     def catch_up(self, progress: Callable[[Progress], None] | None = None) -> int:
-        """Applies events until the log's current head; answers how many it applied."""
+        """Applies events until the log's current head; answers how many it applied.
+
+        Filling empty views from a long log (a rebuild, a first start) is a bulk load: the
+        secondary indexes are dropped first and built once at the end, which is much cheaper
+        than updating them row by row. Unique constraints stay, so nothing goes unchecked.
+        """
         head = self.recorder.max_notification_id() or 0
         first = self.position()
+        bulk = first == 0 and head >= self.bulk_load_events
+        if bulk:
+            with self.engine.begin() as conn:
+                for index in self._indexes():
+                    index.drop(conn, checkfirst=True)
         started = time.perf_counter()
-        while self.position() < head and self.run_batch():
-            if progress:
-                done = min(self.position(), head) - first
-                progress(Progress(done, head - first, time.perf_counter() - started))
+        try:
+            while self.position() < head and self.run_batch():
+                if progress:
+                    done = min(self.position(), head) - first
+                    progress(Progress(done, head - first, time.perf_counter() - started))
+        finally:
+            if bulk:
+                with self.engine.begin() as conn:
+                    self._create_indexes(conn)
         return self.position() - first

@@ -1,5 +1,6 @@
 """Projects over HTTP, in Azure's shapes."""
 
+import time
 import uuid
 
 import httpx
@@ -96,3 +97,13 @@ def test_requests_without_key_or_version_are_refused(server, api):
     no_version = httpx.get(f"{server.base_url}/language/authoring/analyze-text/projects/{name}",
                            headers={"Ocp-Apim-Subscription-Key": api.key})
     assert no_version.status_code == 400 and no_version.json()["error"]["target"] == "api-version"
+
+
+def test_a_revoked_key_stops_working_within_a_second(server, api):
+    project = api.new_project()
+    app = server.container.app
+    principal = app.authenticate(api.key)
+    assert api.get(f"/{project}").status_code == 200
+    app.revoke_api_key(app.get_resource(principal.resource_id).name, principal.key_id, "test")
+    time.sleep(1.1)
+    assert api.get(f"/{project}").status_code == 401

@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from domain.application import LabelSpec, NewDocument
 from projections import queries
@@ -149,3 +149,17 @@ def test_reads_wait_for_a_position_then_give_up(container):
     assert container.runner.wait_for(head, timeout=0.05) is False
     container.runner.catch_up()
     assert container.runner.wait_for(head, timeout=0.05) is True
+
+
+def test_a_bulk_load_gives_the_same_views_and_leaves_the_indexes_in_place(container):
+    populate(container.app)
+    runner = container.runner
+    runner.bulk_load_events = 10**9
+    expected = rebuilt(container)
+    runner.bulk_load_events = 10
+    runner.drop()
+    runner.catch_up()
+    assert dump_read_model(container.engine) == expected
+    indexed = {ix["name"] for table in ("documents", "audit_events")
+               for ix in inspect(container.engine).get_indexes(table)}
+    assert {"ix_documents_project_dataset", "ix_audit_project"} <= indexed

@@ -4,12 +4,11 @@ from uuid import uuid4
 
 import pytest
 
-from domain.application import check_document_capacity
 from domain.document import Document
 from domain.errors import Conflict, InvalidArgument, NotFound
 from domain.project import Project
 from domain.resource import Resource
-from domain.rules import MAX_DOCUMENTS_PER_PROJECT, MAX_ENTITIES_PER_PROJECT
+from domain.rules import MAX_DOCUMENTS_PER_PROJECT, MAX_ENTITIES_PER_PROJECT, check_document_capacity
 
 ACTOR = "key:test"
 

@@ -67,8 +67,8 @@ def _audit(
     request: Request, container: Any, principal: Any, paging: Any, unit: StringIndexType,
     project_name: str, where: queries.AuditFilter,
 ) -> dict:
-    project = project_row(container, principal, project_name)
-    with container.engine.connect() as conn:
+    with container.reads.connect() as conn:
+        project = project_row(conn, principal, project_name)
         result = queries.audit_log(conn, project.id, where, paging.skip, paging.size)
         maps = queries.audit_offset_maps(conn, result.rows)
     return page(request, paging, [_entry(r, maps.get(r.position), unit) for r in result.rows], result.more)

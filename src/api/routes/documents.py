@@ -21,7 +21,7 @@ from api.deps import (
 )
 from api.errors import ApiError
 from api.responses import azure_time
-from api.routes.projects import BASE, project_row
+from api.routes.projects import BASE, project_id, project_row
 from api.schemas import DocumentBatchBody, DocumentBody, DocumentPatchBody, LabelBody, SaveLabelsBody
 from domain.application import LabelSpec, NewDocument
 from domain.offsets import OffsetMap, StringIndexType
@@ -113,8 +113,8 @@ def list_documents(
     entity: Annotated[str | None, Query(min_length=1)] = None,
     dataset: Annotated[str | None, Query(pattern="^(Train|Test)$")] = None,
 ) -> dict:
-    project = project_row(container, principal, projectName)
-    with container.engine.connect() as conn:
+    with container.reads.connect() as conn:
+        project = project_row(conn, principal, projectName)
         result = queries.list_documents(conn, project.id, labeled=labeled, entity=entity, dataset=dataset,
                                         skip=paging.skip, limit=paging.size)
     return page(request, paging, [_summary_of_row(r) for r in result.rows], result.more)
@@ -125,11 +125,11 @@ def get_document(
     projectName: str, documentName: str, response: Response, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep, unit: IndexTypeDep,
 ) -> dict:
-    project = project_row(container, principal, projectName)
-    with container.engine.connect() as conn:
-        found = queries.get_document(conn, project.id, documentName)
-    if found is None:
-        raise ApiError(404, "NotFound", f"Document {documentName!r} was not found.", "documentName")
+    with container.reads.connect() as conn:
+        found = queries.get_document(conn, project_id(principal, projectName), documentName)
+        if found is None:
+            project_row(conn, principal, projectName)  # 404 for the project, if that is what is missing
+            raise ApiError(404, "NotFound", f"Document {documentName!r} was not found.", "documentName")
     row, labels = found
     offsets = OffsetMap(row.text)
     response.headers["ETag"] = etag(row.version)

@@ -25,8 +25,8 @@ def _render(entity: dict) -> dict:
 def list_entities(
     projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep, paging: PagingDep,  # noqa: N803
 ) -> dict:
-    project = project_row(container, principal, projectName)
-    with container.engine.connect() as conn:
+    with container.reads.connect() as conn:
+        project = project_row(conn, principal, projectName)
         entities = queries.entity_statistics(conn, project.id)
     chosen = entities[paging.skip:paging.skip + paging.size]
     return page(request, paging, [_render(e) for e in chosen], paging.skip + paging.size < len(entities))

@@ -6,12 +6,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy import Connection
 
 from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, page, record_write
 from api.errors import ApiError
 from api.responses import absolute_url, azure_time, segment
 from api.schemas import ProjectBody
 from domain import ids
+from domain.application import Principal
 from domain.project import Project
 from projections import queries
 
@@ -57,10 +59,14 @@ def _from_row(row: Any) -> dict[str, Any]:
     return render_project(row.name, row._mapping, row.created_at, row.modified_at)
 
 
-def project_row(container: ContainerDep, principal: PrincipalDep, name: str) -> Any:
-    """The project's read-model row, or 404 (also for another resource's project)."""
-    with container.engine.connect() as conn:
-        row = queries.get_project(conn, str(ids.project_id(principal.resource_id, name)))
+def project_id(principal: Principal, name: str) -> str:
+    """Another resource's project of the same name has another id: it is simply not found."""
+    return str(ids.project_id(principal.resource_id, name))
+
+
+def project_row(conn: Connection, principal: Principal, name: str) -> Any:
+    """The project's read-model row, or 404."""
+    row = queries.get_project(conn, project_id(principal, name))
     if row is None:
         raise ApiError(404, "NotFound", f"Project {name!r} was not found.", "projectName")
     return row
@@ -68,14 +74,14 @@ def project_row(container: ContainerDep, principal: PrincipalDep, name: str) -> 
 
 @router.get("", dependencies=[Consistent])
 def list_projects(request: Request, container: ContainerDep, principal: PrincipalDep, paging: PagingDep) -> dict:
-    with container.engine.connect() as conn:
+    with container.reads.connect() as conn:
         result = queries.list_projects(conn, str(principal.resource_id), paging.skip, paging.size)
     return page(request, paging, [_from_row(r) for r in result.rows], result.more)
 
 
 @router.get("/global/deletion-jobs/{jobId}", dependencies=[Consistent])
 def deletion_job(jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
-    with container.engine.connect() as conn:
+    with container.reads.connect() as conn:
         row = queries.deletion_job(conn, str(principal.resource_id), jobId)
     if row is None:
         raise ApiError(404, "NotFound", f"No project deletion job {jobId!r}.", "jobId")
@@ -113,7 +119,8 @@ def create_or_update_project(
 
 @router.get("/{projectName}", dependencies=[Consistent])
 def get_project(projectName: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
-    return _from_row(project_row(container, principal, projectName))
+    with container.reads.connect() as conn:
+        return _from_row(project_row(conn, principal, projectName))
 
 
 @router.delete("/{projectName}", status_code=202)
