@@ -87,7 +87,7 @@ def resources(settings: Settings, args: argparse.Namespace) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spanledger", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("serve", help="run the API, the projections and the workers")
+    s = sub.add_parser("serve", help="run the API and the projections")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
     r = sub.add_parser("resources", help="create resources and manage their API keys")

@@ -20,6 +20,7 @@ KEY_HEADER = "Ocp-Apim-Subscription-Key"
 POSITION_HEADER = "X-Log-Position"
 MIN_POSITION_HEADER = "X-Min-Log-Position"
 _API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
+MAX_INT = 2**62  # positions and offsets in numbers a BIGINT column holds
 
 
 # Dependencies that only look at the request are `async def`: FastAPI runs a plain `def`
@@ -79,13 +80,13 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 async def consistent_reads(
     container: ContainerDep, principal: PrincipalDep,
-    min_position: Annotated[int | None, Header(alias=MIN_POSITION_HEADER, ge=0)] = None,
+    min_position: Annotated[int | None, Header(alias=MIN_POSITION_HEADER, ge=0, le=MAX_INT)] = None,
 ) -> None:
     """Waits until the read model holds the caller's own writes and any position it asked for.
 
     Usually it already does (a check in memory); only a real wait goes to a worker thread.
     """
-    needed = max(min_position or 0, container.written.get(principal.key_id, 0))
+    needed = max(min_position or 0, container.last_write(principal.key_id))
     if not needed or container.runner.position() >= needed:
         return
     if not await run_in_threadpool(container.runner.wait_for, needed, container.settings.read_wait_seconds):
@@ -104,8 +105,7 @@ def record_write(response: Response, container: Container, principal: Principal,
     if position is None:
         return
     response.headers[POSITION_HEADER] = str(position)
-    if position > container.written.get(principal.key_id, 0):
-        container.written[principal.key_id] = position
+    container.remember_write(principal.key_id, position)
 
 
 async def get_index_type(
@@ -144,7 +144,7 @@ class Paging:
 
 async def get_paging(
     top: Annotated[int | None, Query(ge=0)] = None,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     maxpagesize: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
 ) -> Paging:
     return Paging(skip, top, maxpagesize)

@@ -67,7 +67,7 @@ def _message(error: dict[str, Any], target: str) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(domain.DomainError)
     async def _domain(_: Request, exc: domain.DomainError) -> JsonResponse:
-        status = next(s for cls, s in _STATUS.items() if isinstance(exc, cls))
+        status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 400)
         return error_response(status, exc.code, exc.message, exc.target, exc.details)
 
     @app.exception_handler(ApiError)

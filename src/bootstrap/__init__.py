@@ -1,11 +1,12 @@
 """Wires the application: event store, read model, projections and their follower.
 
-Everything that knows which database is in use lives here, so the domain, the projections
-and the API stay unaware of it.
+Which databases to use, and how to connect to them, is decided here; the domain and the
+API never look at it (the projections only pick the fastest bulk statements per dialect).
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -34,20 +35,27 @@ class Container:
     # safe (a document before its labels: an ETag is never newer than the labels it comes with).
     reads: Engine = field(init=False)
     follower: Follower | None = None
-    # The latest log position each API key wrote, so its next reads see its own writes.
-    written: dict[str, int] = field(default_factory=dict)
+    # The latest log position each API key wrote (in this process), so that its next
+    # reads see its own writes.
+    _written: dict[str, int] = field(default_factory=dict)
+    _written_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         postgres = self.engine.dialect.name == "postgresql"
         self.reads = self.engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else self.engine
 
+    def remember_write(self, key_id: str, position: int) -> None:
+        with self._written_lock:
+            if position > self._written.get(key_id, 0):
+                self._written[key_id] = position
+
+    def last_write(self, key_id: str) -> int:
+        return self._written.get(key_id, 0)
+
     def count_documents(self, project_id: UUID) -> int:
-        """Counts from the read model, once it has caught up with the log."""
-        if self.follower is not None:
-            self.runner.wait_for(self.app.recorder.max_notification_id() or 0, self.settings.read_wait_seconds)
-        else:
-            self.runner.catch_up()
-        with self.engine.connect() as conn:
+        """From the read model, as it stands: the limit is a soft one, which writes still
+        on their way to the read model can pass by that many documents."""
+        with self.reads.connect() as conn:
             return queries.count_documents(conn, str(project_id))
 
     def close(self) -> None:
@@ -75,7 +83,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
 def read_model_engine(settings: Settings) -> Engine:
     if settings.uses_postgres:
         url = make_url(settings.database_url).set(drivername="postgresql+psycopg")
-        return create_engine(url, pool_size=10, max_overflow=20)
+        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         f"sqlite:///{settings.data_dir / 'views.sqlite'}",

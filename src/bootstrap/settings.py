@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +21,13 @@ class Settings(BaseSettings):
     read_wait_seconds: float = 10.0
     projection_batch_size: int = 2000
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("postgresql:", "postgres:", "postgresql+")):
+            raise ValueError("SPANLEDGER_DATABASE_URL must be a postgresql:// URL (leave it unset for SQLite)")
+        return url or None
+
     @property
     def uses_postgres(self) -> bool:
-        return bool(self.database_url) and self.database_url.startswith(("postgresql:", "postgres:", "postgresql+"))
+        return self.database_url is not None

@@ -21,7 +21,9 @@ class Recreatable(Aggregate.Created):
     def mutate(self, aggregate: Any) -> Any:
         if aggregate is None:
             return super().mutate(None)
-        return CanMutateAggregate.mutate(self, aggregate)
+        aggregate = CanMutateAggregate.mutate(self, aggregate)
+        aggregate._created_on = self.timestamp  # this life began now
+        return aggregate
 
 
 def snapshot_class(topic: str) -> type[_Snapshot]:

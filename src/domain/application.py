@@ -101,12 +101,13 @@ class Spanledger(Application[UUID]):
         return position
 
     def _get(self, aggregate_id: UUID, cls: type[A]) -> A | None:
+        """The aggregate of type `cls` with that id, if there is one (ids can come from
+        clients: an id of another type of aggregate is simply not found)."""
         try:
             aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
-        assert isinstance(aggregate, cls)
-        return aggregate
+        return aggregate if isinstance(aggregate, cls) else None
 
     # -- resources and keys ---------------------------------------------------------------
 

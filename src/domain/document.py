@@ -27,6 +27,9 @@ class Document(Aggregate):
 
     class Created(Event, Recreatable):
         TOPIC = "DocumentAdded"
+        # The project's incarnation: a document added while its project was being deleted
+        # belongs to no live project, and the projections know it by this.
+        incarnation: int
         text: str
         language: str
         dataset: str
@@ -38,7 +41,8 @@ class Document(Aggregate):
             doc.language = self.language
             doc.dataset = self.dataset
             doc.labels = {}
-            doc.next_label = 1
+            # Label ids are never reused, not even across a deletion and re-adding.
+            doc.next_label = getattr(doc, "next_label", 1)
             doc.deleted = False
 
     class DatasetChanged(Event):
@@ -77,6 +81,7 @@ class Document(Aggregate):
         TOPIC = "LabelRemoved"
         label_id: str
         entity: str
+        entity_id: str
         offset: int
         length: int
 
@@ -111,6 +116,7 @@ class Document(Aggregate):
     def _added(project: Project, name: str, text: str, language: str | None, dataset: str, actor: str) -> dict[str, Any]:
         return {
             "project_id": str(project.id),
+            "incarnation": project.incarnation,
             "document": name,
             "text": check_document_text(text),
             "language": check_language(language) if language else project.fields["language"],
@@ -177,6 +183,6 @@ class Document(Aggregate):
             raise NotFound(f"Document {self.name!r} has no label {label_id!r}.", target)
         label = self.labels[label_id]
         self._trigger(
-            self.LabelRemoved, actor, label_id=label_id, entity=label["entity"],
+            self.LabelRemoved, actor, label_id=label_id, entity=label["entity"], entity_id=label["entity_id"],
             offset=label["offset"], length=label["length"],
         )

@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.aggregate import Recreatable, recreate, snapshot_class
 from domain.errors import Conflict, InvalidArgument, NotFound
-from domain.rules import MAX_ENTITIES_PER_PROJECT, check_entity_name, check_language
+from domain.rules import MAX_ENTITIES_PER_PROJECT, check_entity_name, check_language, check_no_nul
 
 OVERLAP_POLICIES = ("reject", "allow")
 
@@ -37,6 +37,9 @@ def check_project_fields(fields: dict[str, Any]) -> dict[str, Any]:
         )
     if "settings" in checked and not isinstance(checked["settings"], dict):
         raise InvalidArgument("settings must be an object.", "settings")
+    for field, target in (("description", "description"), ("storage_input_container_name", "storageInputContainerName")):
+        if isinstance(checked.get(field), str):
+            check_no_nul(checked[field], target)
     return checked
 
 
@@ -55,7 +58,7 @@ class Project(Aggregate):
         def apply(self, project: Project) -> None:
             project.resource_id = self.resource_id
             project.name = self.name
-            project.fields = {**PROJECT_FIELDS, **self.fields}
+            project.fields = dict(self.fields)
             project.entities = {}
             project.deleted = False
             project.incarnation = self.originator_version
@@ -121,8 +124,9 @@ class Project(Aggregate):
 
     @staticmethod
     def _creation_fields(fields: dict[str, Any]) -> dict[str, Any]:
-        fields = check_project_fields(fields)
-        if not fields.get("language"):
+        """Every field, the defaults filled in: the event says all there is to the project."""
+        fields = {**PROJECT_FIELDS, **check_project_fields(fields)}
+        if not fields["language"]:
             raise InvalidArgument("A new project needs a language.", "language")
         return fields
 

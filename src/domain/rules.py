@@ -17,6 +17,7 @@ _PROJECT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,50}")
 _ENTITY_FORBIDDEN = set(":$&%*()+~#/?")
 _DOCUMENT_FORBIDDEN = set("/\\?#%:")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+MAX_LANGUAGE_TAG = 32
 
 
 def text_records(characters: int) -> int:
@@ -64,9 +65,17 @@ def check_document_name(name: str, target: str = "documentName") -> str:
     return name
 
 
+def check_no_nul(value: str, target: str) -> str:
+    """NUL cannot be stored in a PostgreSQL text column (nor means anything in a text)."""
+    if "\x00" in value:
+        raise InvalidArgument("The value contains a NUL character (U+0000).", target)
+    return value
+
+
 def check_document_text(text: str, target: str = "text") -> str:
     if not isinstance(text, str) or not text:
         raise InvalidArgument("A document needs a text of at least 1 character.", target)
+    check_no_nul(text, target)
     if len(text) > MAX_DOCUMENT_CHARACTERS:
         raise InvalidArgument(
             f"The text has {len(text)} characters; at most {MAX_DOCUMENT_CHARACTERS} are allowed.",
@@ -85,7 +94,7 @@ def check_document_capacity(existing: int, adding: int) -> None:
 
 
 def check_language(language: str, target: str = "language") -> str:
-    if not isinstance(language, str) or not _LANGUAGE.fullmatch(language):
+    if not isinstance(language, str) or len(language) > MAX_LANGUAGE_TAG or not _LANGUAGE.fullmatch(language):
         raise InvalidArgument(
             f"Language {language!r} is not a language tag such as 'en' or 'en-us'.", target
         )

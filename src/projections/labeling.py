@@ -3,6 +3,12 @@
 Label and document events (the bulk of any log) are buffered per batch and written with a
 few executemany statements; the rare events that need to see the rows as they stand
 (dataset changes, deletions, entity removal) first flush the buffer and then use SQL.
+
+The views follow the aggregates' own liveness rules, so a race the command side allows
+cannot put the views out of step with it: a label of a removed entity type is dead (see
+Document.live_labels), and so is a document added to a project that was deleted meanwhile
+(its DocumentAdded names an older incarnation of the project). Events about dead things
+change nothing here, exactly as they change nothing the aggregates show.
 """
 
 from __future__ import annotations
@@ -41,10 +47,16 @@ class LabelingProjection:
 
 
 class _Batch:
+    """What one batch knows and has yet to write. The in-memory state starts from the rows
+    as they stand before the batch and follows its events in order."""
+
     def __init__(self, conn: Connection):
         self.conn = conn
-        # document id -> [project id, dataset], for the documents this batch touches
+        # live documents this batch touches: id -> [project id, dataset]
         self.docs: dict[str, list[str]] = {}
+        # live projects this batch touches: id -> incarnation, and their entity types: name -> id
+        self.incarnations: dict[str, int] = {}
+        self.entities: dict[str, dict[str, str]] = {}
         # rows to insert, as tuples in the order of _DOCUMENT_COLUMNS and _LABEL_COLUMNS
         self.new_documents: list[tuple[Any, ...]] = []
         self.new_labels: dict[tuple[str, str], tuple[Any, ...]] = {}
@@ -54,23 +66,39 @@ class _Batch:
         self.stats: Counter[tuple[str, str, str]] = Counter()
 
     def prefetch(self, events: Sequence[Event]) -> None:
-        wanted = {e.aggregate_id for e in events if e.topic in _DOCUMENT_CHANGES}
-        wanted.difference_update(e.aggregate_id for e in events if e.topic == "DocumentAdded")
-        if wanted:
+        doc_ids = {e.aggregate_id for e in events if e.topic in _DOCUMENT_CHANGES}
+        if doc_ids:
             rows = self.conn.execute(
-                select(documents.c.id, documents.c.project_id, documents.c.dataset)
-                .where(documents.c.id.in_(wanted))
+                select(documents.c.id, documents.c.project_id, documents.c.dataset).where(documents.c.id.in_(doc_ids))
             )
             self.docs.update((id_, [project, dataset]) for id_, project, dataset in rows)
+        project_ids = {e.data["project_id"] for e in events if e.topic in _DOCUMENT_EVENTS}
+        project_ids.update(project for project, _ in self.docs.values())
+        if project_ids:
+            rows = self.conn.execute(select(projects.c.id, projects.c.incarnation).where(projects.c.id.in_(project_ids)))
+            self.incarnations.update((project, incarnation) for project, incarnation in rows)
+            self.entities.update((p, {}) for p in self.incarnations)
+            rows = self.conn.execute(
+                select(entities.c.project_id, entities.c.name, entities.c.entity_id)
+                .where(entities.c.project_id.in_(self.incarnations))
+            )
+            for project, name, entity_id in rows:
+                self.entities[project][name] = entity_id
+
+    def live_label(self, e: Event) -> tuple[str, str] | None:
+        """(project, dataset) of a label event's document, if the document and the label's
+        entity type are alive."""
+        doc = self.docs.get(e.aggregate_id)
+        if doc is None or self.entities.get(doc[0], {}).get(e.data["entity"]) != e.data["entity_id"]:
+            return None
+        return doc[0], doc[1]
 
     def flush(self) -> None:
         conn = self.conn
         insert_rows(conn, documents, _DOCUMENT_COLUMNS, self.new_documents)
         if self.removed_labels:
             conn.execute(
-                delete(labels).where(
-                    labels.c.document_id == bindparam("d"), labels.c.label_id == bindparam("l")
-                ),
+                delete(labels).where(labels.c.document_id == bindparam("d"), labels.c.label_id == bindparam("l")),
                 self.removed_labels,
             )
         insert_rows(conn, labels, _LABEL_COLUMNS, list(self.new_labels.values()))
@@ -78,11 +106,8 @@ class _Batch:
             conn.execute(
                 update(documents)
                 .where(documents.c.id == bindparam("d"))
-                .values(
-                    label_count=documents.c.label_count + bindparam("delta"),
-                    version=bindparam("v"),
-                    modified_at=bindparam("m"),
-                ),
+                .values(label_count=documents.c.label_count + bindparam("delta"),
+                        version=bindparam("v"), modified_at=bindparam("m")),
                 [{"d": d, "delta": delta, "v": v, "m": m} for d, (delta, v, m) in self.touched.items()],
             )
         if self.stats:
@@ -97,10 +122,7 @@ class _Batch:
             index_elements=["project_id", "entity", "dataset"],
             set_={"label_count": entity_stats.c.label_count + stmt.excluded.label_count},
         )
-        rows = [
-            {"project_id": p, "entity": e, "dataset": d, "label_count": n}
-            for (p, e, d), n in self.stats.items() if n
-        ]
+        rows = [{"project_id": p, "entity": e, "dataset": d, "label_count": n} for (p, e, d), n in self.stats.items() if n]
         if rows:
             self.conn.execute(stmt, rows)
         if any(n < 0 for n in self.stats.values()):
@@ -118,22 +140,30 @@ class _Batch:
     def label_counts(self, where: Any, *group_by: Any) -> list[Any]:
         return list(self.conn.execute(select(*group_by, func.count()).where(where).group_by(*group_by)))
 
+    def forget_project(self, project: str) -> None:
+        self.incarnations.pop(project, None)
+        self.entities.pop(project, None)
+        self.docs = {d: v for d, v in self.docs.items() if v[0] != project}
+
 
 def _documents_of(project: str) -> Any:
     return select(documents.c.id).where(documents.c.project_id == project)
 
 
+def _touch_project(b: _Batch, e: Event) -> None:
+    b.conn.execute(update(projects).where(projects.c.id == e.aggregate_id).values(modified_at=e.data["timestamp"]))
+
+
 # -- projects and entities ---------------------------------------------------------------
 
 def _project_created(b: _Batch, e: Event) -> None:
-    b.flush()
     fields, at = e.data["fields"], e.data["timestamp"]
-    defaults = {"description": "", "multilingual": False, "settings": {},
-                "storage_input_container_name": "", "overlap_policy": "reject"}
     b.conn.execute(insert(projects).values(
-        id=e.aggregate_id, resource_id=e.data["resource_id"], name=e.data["name"],
-        created_at=at, modified_at=at, **{c: fields.get(c, defaults.get(c)) for c in _PROJECT_COLUMNS},
+        id=e.aggregate_id, resource_id=e.data["resource_id"], name=e.data["name"], incarnation=e.version,
+        created_at=at, modified_at=at, **{c: fields[c] for c in _PROJECT_COLUMNS},
     ))
+    b.incarnations[e.aggregate_id] = e.version
+    b.entities[e.aggregate_id] = {}
 
 
 def _project_updated(b: _Batch, e: Event) -> None:
@@ -151,18 +181,17 @@ def _project_deleted(b: _Batch, e: Event) -> None:
         b.conn.execute(delete(table).where(table.c.project_id == project))
     b.conn.execute(delete(projects).where(projects.c.id == project))
     b.conn.execute(insert(deletion_jobs).values(
-        job_id=e.data["job_id"], resource_id=row.resource_id, project_name=row.name,
-        created_at=e.data["timestamp"],
+        job_id=e.data["job_id"], resource_id=row.resource_id, project_name=row.name, created_at=e.data["timestamp"],
     ))
-    b.docs = {d: v for d, v in b.docs.items() if v[0] != project}
+    b.forget_project(project)
 
 
 def _entity_added(b: _Batch, e: Event) -> None:
     b.conn.execute(insert(entities).values(
-        project_id=e.aggregate_id, name=e.data["name"], entity_id=e.data["entity_id"],
-        created_at=e.data["timestamp"],
+        project_id=e.aggregate_id, name=e.data["name"], entity_id=e.data["entity_id"], created_at=e.data["timestamp"],
     ))
-    b.conn.execute(update(projects).where(projects.c.id == e.aggregate_id).values(modified_at=e.data["timestamp"]))
+    b.entities.setdefault(e.aggregate_id, {})[e.data["name"]] = e.data["entity_id"]
+    _touch_project(b, e)
 
 
 def _entity_removed(b: _Batch, e: Event) -> None:
@@ -178,16 +207,18 @@ def _entity_removed(b: _Batch, e: Event) -> None:
             [{"d": d, "n": n} for d, n in per_document],
         )
     b.conn.execute(delete(labels).where(of_entity))
-    b.conn.execute(delete(entity_stats).where(
-        (entity_stats.c.project_id == project) & (entity_stats.c.entity == entity)))
+    b.conn.execute(delete(entity_stats).where((entity_stats.c.project_id == project) & (entity_stats.c.entity == entity)))
     b.conn.execute(delete(entities).where((entities.c.project_id == project) & (entities.c.name == entity)))
-    b.conn.execute(update(projects).where(projects.c.id == project).values(modified_at=e.data["timestamp"]))
+    b.entities.get(project, {}).pop(entity, None)
+    _touch_project(b, e)
 
 
 # -- documents and labels ------------------------------------------------------------------
 
 def _document_added(b: _Batch, e: Event) -> None:
     d = e.data
+    if b.incarnations.get(d["project_id"]) != d["incarnation"]:
+        return  # added while its project was deleted: it belongs to no live project
     characters = len(d["text"])
     b.new_documents.append((
         e.aggregate_id, d["project_id"], d["document"], d["language"], d["dataset"], d["text"],
@@ -197,8 +228,10 @@ def _document_added(b: _Batch, e: Event) -> None:
 
 
 def _document_dataset_changed(b: _Batch, e: Event) -> None:
+    doc = b.docs.get(e.aggregate_id)
+    if doc is None:
+        return
     b.flush()
-    doc = b.docs[e.aggregate_id]
     project, old, new = doc[0], doc[1], e.data["dataset"]
     for entity, n in b.label_counts(labels.c.document_id == e.aggregate_id, labels.c.entity):
         b.stats[(project, entity, old)] -= n
@@ -210,8 +243,11 @@ def _document_dataset_changed(b: _Batch, e: Event) -> None:
 
 
 def _document_deleted(b: _Batch, e: Event) -> None:
+    doc = b.docs.pop(e.aggregate_id, None)
+    if doc is None:
+        return
     b.flush()
-    project, dataset = b.docs.pop(e.aggregate_id)
+    project, dataset = doc
     for entity, n in b.label_counts(labels.c.document_id == e.aggregate_id, labels.c.entity):
         b.stats[(project, entity, dataset)] -= n
     b.conn.execute(delete(labels).where(labels.c.document_id == e.aggregate_id))
@@ -219,8 +255,11 @@ def _document_deleted(b: _Batch, e: Event) -> None:
 
 
 def _label_added(b: _Batch, e: Event) -> None:
+    live = b.live_label(e)
+    if live is None:
+        return
+    project, dataset = live
     d = e.data
-    project, dataset = b.docs[e.aggregate_id]
     b.new_labels[(e.aggregate_id, d["label_id"])] = (
         e.aggregate_id, d["label_id"], d["entity"], dataset, d["offset"], d["length"], d["timestamp"], d["actor"],
     )
@@ -229,8 +268,11 @@ def _label_added(b: _Batch, e: Event) -> None:
 
 
 def _label_removed(b: _Batch, e: Event) -> None:
+    live = b.live_label(e)
+    if live is None:
+        return  # its entity type went first, and took the label with it
+    project, dataset = live
     d = e.data
-    project, dataset = b.docs[e.aggregate_id]
     if b.new_labels.pop((e.aggregate_id, d["label_id"]), None) is None:
         b.removed_labels.append({"d": e.aggregate_id, "l": d["label_id"]})
     b.touch(e, -1)
@@ -249,4 +291,5 @@ _HANDLERS: dict[str, Callable[[_Batch, Event], None]] = {
     "LabelAdded": _label_added,
     "LabelRemoved": _label_removed,
 }
+_DOCUMENT_EVENTS = {"DocumentAdded", "DocumentDatasetChanged", "DocumentDeleted", "LabelAdded", "LabelRemoved"}
 _DOCUMENT_CHANGES = {"DocumentDatasetChanged", "DocumentDeleted", "LabelAdded", "LabelRemoved"}

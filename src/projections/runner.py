@@ -86,6 +86,8 @@ class ProjectionRunner:
         self.projections = list(projections)
         self.batch_size = batch_size
         self.bulk_load_events = BULK_LOAD_EVENTS
+        # The positions as this process last saw them. Only the applying thread and the
+        # schema methods write it; readers wait on `_advanced` and poll the table.
         self._positions: dict[str, int] = {}
         self._advanced = threading.Condition()
 
@@ -96,6 +98,7 @@ class ProjectionRunner:
             metadata.create_all(conn, tables=[positions, *self._tables()])
             self._create_indexes(conn)  # in case a bulk load was cut short (see catch_up)
             self._insert_missing_positions(conn)
+        self._refresh()
 
     def _indexes(self) -> list[Index]:
         """Secondary indexes: not needed to apply events, only to query the views."""
@@ -112,7 +115,7 @@ class ProjectionRunner:
             conn.execute(positions.delete().where(positions.c.name.in_(self._names())))
             metadata.create_all(conn, tables=self._tables())
             self._insert_missing_positions(conn)
-        self._positions.clear()
+        self._refresh()
 
     def _tables(self) -> list[Table]:
         return [table for projection in self.projections for table in projection.tables]
@@ -129,16 +132,23 @@ class ProjectionRunner:
     # -- positions ------------------------------------------------------------------------
 
     def positions(self) -> dict[str, int]:
+        """Each projection's position, as stored."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(positions.c.name, positions.c.position).where(positions.c.name.in_(self._names()))
             )
-            self._positions = {name: position for name, position in rows}
-        return dict(self._positions)
+            return {name: position for name, position in rows}
+
+    def _refresh(self) -> dict[str, int]:
+        current = self.positions()
+        with self._advanced:
+            self._positions = current
+        return current
 
     def position(self) -> int:
-        """The log position every projection has reached."""
-        current = self._positions or self.positions()
+        """The log position every projection has reached, as this process last saw it
+        (no database read: fit for the event loop)."""
+        current = self._positions
         return min(current.get(name, 0) for name in self._names())
 
     def wait_for(self, position: int, timeout: float) -> bool:
@@ -152,7 +162,8 @@ class ProjectionRunner:
         deadline = time.monotonic() + timeout
         pause = 0.002
         while True:
-            if min(self.positions().get(name, 0) for name in self._names()) >= position:
+            stored = self.positions()  # runners in other processes
+            if min(stored.get(name, 0) for name in self._names()) >= position:
                 return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -169,14 +180,14 @@ class ProjectionRunner:
     def run_batch(self) -> int:
         """Applies the next batch of events; answers how many notifications it read."""
         while True:
-            current = self._positions or self.positions()
+            current = self._positions or self._refresh()
             events = self.read(min(current[name] for name in self._names()))
             if not events:
                 return 0
             try:
                 self._apply(events, current)
             except PositionMoved:
-                self.positions()  # another runner got there first: go on from its positions
+                self._refresh()  # another runner got there first: go on from its positions
                 continue
             return len(events)
 

@@ -38,6 +38,8 @@ projects = Table(
     Column("id", ID, primary_key=True),
     Column("resource_id", ID, nullable=False),
     Column("name", String(50), nullable=False),
+    # The version of its latest ProjectCreated: documents of an older incarnation are dead.
+    Column("incarnation", Integer, nullable=False),
     Column("language", String(32), nullable=False),
     Column("description", Text, nullable=False),
     Column("multilingual", Boolean, nullable=False),

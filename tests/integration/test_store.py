@@ -3,7 +3,7 @@
 import pytest
 
 from domain import ids
-from domain.application import LabelSpec, NewDocument
+from domain.application import LabelSpec, NewDocument, Spanledger
 from domain.errors import ConcurrentModification, Conflict, NotFound
 
 ACTOR = "key:test"
@@ -58,16 +58,24 @@ def test_names_are_unique_per_parent_and_projects_are_invisible_to_other_resourc
 def test_events_round_trip_with_datetimes_and_documents_load_from_snapshots(labeled):
     app, resource_id = labeled
     for i in range(120):
-        app.save_labels(resource_id, "p", "d", add=[LabelSpec("Person", 0, 5)], actor=ACTOR)
-        app.save_labels(resource_id, "p", "d", remove=[f"L{i + 1}"], actor=ACTOR)
-    project, document = app.get_document(resource_id, "p", "d")
-    assert document.version == 241
-    assert app.snapshots is not None and list(app.snapshots.get(document.id))  # taken every 100 events
-    replayed = None
-    for event in app.events.get(document.id):
-        replayed = event.mutate(replayed)
-    assert replayed.labels == document.labels and replayed.next_label == document.next_label == 121
-    assert document.modified_on.tzinfo is not None and document.created_on < document.modified_on
+        saved = app.save_labels(resource_id, "p", "d", add=[LabelSpec("Person", 0, 5)], actor=ACTOR)
+        app.save_labels(resource_id, "p", "d", remove=saved.added, actor=ACTOR)
+    _, cached = app.get_document(resource_id, "p", "d")
+    assert cached.version == 241
+    assert [s.originator_version for s in app.snapshots.get(cached.id)] == [100, 200]
+
+    fresh = Spanledger(app.env)  # nothing cached: the snapshot at 200, then 41 events
+    try:
+        _, loaded = fresh.get_document(resource_id, "p", "d")
+        replayed = None
+        for event in fresh.events.get(cached.id):
+            replayed = event.mutate(replayed)
+    finally:
+        fresh.close()
+    for document in (loaded, replayed):
+        assert (document.labels, document.next_label, document.version) == (cached.labels, 121, 241)
+        assert document.created_on == cached.created_on and document.modified_on == cached.modified_on
+        assert document.modified_on.tzinfo is not None and document.created_on < document.modified_on
 
 
 def test_deleting_a_project_and_creating_it_again_starts_empty(labeled):

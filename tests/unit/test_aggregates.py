@@ -3,6 +3,7 @@
 from uuid import uuid4
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from domain.document import Document
 from domain.errors import Conflict, InvalidArgument, NotFound
@@ -29,7 +30,7 @@ def test_every_event_has_a_stable_topic_an_actor_and_a_timestamp():
     d = document(p)
     d.add_label(p, "Person", 0, 5, ACTOR)
     for event in [*p.collect_events(), *d.collect_events()]:
-        assert type(event).TOPIC and "." not in type(event).TOPIC
+        assert get_topic(type(event)) == type(event).TOPIC and "." not in type(event).TOPIC
         assert event.actor == ACTOR
         assert event.timestamp.tzinfo is not None
     assert {Document.Created.TOPIC, Document.LabelAdded.TOPIC} == {"DocumentAdded", "LabelAdded"}
@@ -116,11 +117,11 @@ def test_at_most_100000_documents_per_project():
 def test_a_deleted_document_can_be_added_again_fresh():
     p = project()
     d = document(p)
-    d.add_label(p, "Person", 0, 5, ACTOR)
+    first = d.add_label(p, "Person", 0, 5, ACTOR)
     d.delete(ACTOR)
     d.readd(p, "New text", None, "Test", ACTOR)
     assert (d.text, d.dataset, d.labels, d.deleted) == ("New text", "Test", {}, False)
-    assert d.add_label(p, "Person", 0, 3, ACTOR) == "L1"
+    assert d.add_label(p, "Person", 0, 3, ACTOR) != first  # a stale id cannot hit a new label
 
 
 def test_api_keys_are_stored_hashed_and_can_be_revoked():

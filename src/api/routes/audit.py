@@ -10,20 +10,21 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic.alias_generators import to_camel
 
-from api.deps import Consistent, ContainerDep, IndexTypeDep, PagingDep, PrincipalDep, page
+from api.deps import MAX_INT, Consistent, ContainerDep, IndexTypeDep, PagingDep, PrincipalDep, page
 from api.errors import ApiError
+from api.routing import BASE, authoring_router
 from api.responses import precise_time
-from api.routes.projects import BASE, project_row
+from api.routes.projects import project_row
 from domain.offsets import OffsetMap, StringIndexType
 from projections import queries
 
-router = APIRouter(prefix=BASE)
+router = authoring_router()
 
 # Recorded on every event and shown as columns of the entry, so left out of its data.
-_ENVELOPE = {"timestamp", "actor", "project_id", "document", "originator_topic"}
+_ENVELOPE = {"timestamp", "actor", "project_id", "document", "originator_topic", "incarnation"}
 
 
 def _utc(value: str | None, target: str) -> str | None:
@@ -78,7 +79,7 @@ Actor = Annotated[str | None, Query(min_length=1)]
 EventType = Annotated[str | None, Query(alias="eventType", min_length=1)]
 Since = Annotated[str | None, Query(description="events at or after this ISO 8601 time")]
 Until = Annotated[str | None, Query(description="events before this ISO 8601 time")]
-After = Annotated[int | None, Query(alias="afterPosition", ge=0)]
+After = Annotated[int | None, Query(alias="afterPosition", ge=0, le=MAX_INT)]
 
 
 @router.get("/{projectName}/events", dependencies=[Consistent])

@@ -6,9 +6,10 @@ Offsets are code points inside; every route that reads or writes them takes
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import Header, Query, Request, Response
 
 from api.deps import (
     Consistent,
@@ -20,15 +21,16 @@ from api.deps import (
     record_write,
 )
 from api.errors import ApiError
+from api.routing import BASE, authoring_router
 from api.responses import azure_time
-from api.routes.projects import BASE, project_id, project_row
+from api.routes.projects import project_id, project_row
 from api.schemas import DocumentBatchBody, DocumentBody, DocumentPatchBody, LabelBody, SaveLabelsBody
 from domain.application import LabelSpec, NewDocument
 from domain.offsets import OffsetMap, StringIndexType
 from domain.rules import text_records
 from projections import queries
 
-router = APIRouter(prefix=BASE)
+router = authoring_router()
 
 
 def etag(version: int) -> str:
@@ -38,14 +40,18 @@ def etag(version: int) -> str:
 def parse_if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None
-    raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    version = _ETAG.fullmatch(value.strip())
+    if version is None:
         raise ApiError(400, "InvalidArgument", "If-Match must be an ETag this API returned, such as \"3\".", "If-Match")
-    return int(raw)
+    return int(version.group(1))
+
+
+_ETAG = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
 
 
 def _summary(name: str, language: str, dataset: str, characters: int, label_count: int, version: int,
              created: Any, modified: Any) -> dict[str, Any]:
+    """`characters` counts code points whatever the offset unit: text records are billed on it."""
     return {
         "name": name,
         "language": language,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, page, record_write
-from api.routes.projects import BASE, project_row
+from api.routes.projects import project_row
+from api.routing import BASE, authoring_router
 from api.schemas import EntityBody
 from projections import queries
 
-router = APIRouter(prefix=BASE)
+router = authoring_router()
 
 
 def _render(entity: dict) -> dict:

@@ -5,23 +5,23 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import Connection
 
 from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, page, record_write
 from api.errors import ApiError
+from api.routing import BASE, authoring_router
 from api.responses import absolute_url, azure_time, segment
 from api.schemas import ProjectBody
 from domain import ids
 from domain.application import Principal
-from domain.project import Project
+from domain.project import PROJECT_FIELDS, Project
 from projections import queries
 
 PROJECT_KIND = "CustomEntityRecognition"
-BASE = "/language/authoring/analyze-text/projects"
 JOB_RETENTION = timedelta(days=7)
 
-router = APIRouter(prefix=BASE)
+router = authoring_router()
 
 # Azure's camelCase field -> the project field it sets (None in a merge patch resets it).
 _FIELDS = {
@@ -32,8 +32,6 @@ _FIELDS = {
     "storageInputContainerName": "storage_input_container_name",
     "overlapPolicy": "overlap_policy",
 }
-_DEFAULTS: dict[str, Any] = {"description": "", "multilingual": False, "settings": {},
-                             "storage_input_container_name": "", "overlap_policy": "reject"}
 
 
 def render_project(name: str, fields: dict[str, Any], created: Any, modified: Any) -> dict[str, Any]:
@@ -108,7 +106,7 @@ def create_or_update_project(
         raise ApiError(400, "InvalidArgument", f"spanledger serves projectKind {PROJECT_KIND} only.", "projectKind")
     given = body.model_dump(by_alias=True, exclude_unset=True)
     fields = {
-        field: given[key] if given[key] is not None else _DEFAULTS.get(field)
+        field: given[key] if given[key] is not None else PROJECT_FIELDS[field]
         for key, field in _FIELDS.items() if key in given
     }
     created, position = container.app.put_project(principal.resource_id, projectName, fields, principal.actor)

@@ -1,0 +1,14 @@
+"""A liveness probe: no key, no database; how far the read model has followed the log."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import ContainerDep
+
+router = APIRouter()
+
+
+@router.get("/health")
+async def health(container: ContainerDep) -> dict:
+    return {"status": "ok", "readModelPosition": container.runner.position()}
