@@ -7,8 +7,8 @@ ratio, since absolute times drift on shared machines. Timings are the best of se
 from __future__ import annotations
 
 import argparse
-import http.client
 import contextlib
+import http.client
 import os
 import platform
 import subprocess
@@ -109,6 +109,16 @@ class Http:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def bench_project(container: Container, entity: str) -> tuple[object, str, str]:
+    """A resource "bench" with a project "bench" of one entity type: (resource id, key, actor)."""
+    app = container.app
+    resource_id, key, _ = app.create_resource("bench", "bench")
+    actor = f"key:{app.authenticate(key).key_id}"
+    app.put_project(resource_id, "bench", {"language": "en"}, actor)
+    app.put_entity(resource_id, "bench", entity, actor)
+    return resource_id, key, actor
 
 
 def backends(choice: str) -> list[str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 
 import orjson
-from common import Http, backends, machine, parser, percentile, served, store
 
+from common import Http, backends, bench_project, machine, parser, percentile, served, store
 from domain import ids
 from domain.application import LabelSpec, NewDocument
 
@@ -20,10 +20,7 @@ LABELS = 10
 
 def build_documents(container, churn_events: int) -> tuple[str, object]:
     app = container.app
-    resource_id, key, _ = app.create_resource("bench", "bench")
-    actor = f"key:{app.authenticate(key).key_id}"
-    app.put_project(resource_id, "bench", {"language": "en"}, actor)
-    app.put_entity(resource_id, "bench", "Thing", actor)
+    resource_id, key, actor = bench_project(container, "Thing")
     text = "word " * 40
     app.add_documents(resource_id, "bench", [NewDocument("quiet", text), NewDocument("churned", text)], actor)
     final = [LabelSpec("Thing", 5 * k, 4) for k in range(LABELS)]

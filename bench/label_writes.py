@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import time
 
-from common import Http, backends, machine, parser, served, store
-
+from common import Http, backends, bench_project, machine, parser, served, store
 from domain import ids
 from domain.application import NewDocument
 
@@ -23,10 +22,7 @@ WORD = "Name "
 
 def setup(container, documents: int) -> tuple[str, str]:
     app = container.app
-    resource_id, key, _ = app.create_resource("bench", "bench")
-    actor = f"key:{app.authenticate(key).key_id}"
-    app.put_project(resource_id, "bench", {"language": "en"}, actor)
-    app.put_entity(resource_id, "bench", "Person", actor)
+    resource_id, key, actor = bench_project(container, "Person")
     app.add_documents(resource_id, "bench", [NewDocument(f"d{i}", WORD * LABELS) for i in range(documents)], actor)
     return key, actor
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import time
 
 import orjson
-from common import backends, best_of, machine, parser, store
 
+from common import backends, bench_project, best_of, machine, parser, store
 from domain import ids
 from domain.application import NewDocument
 
@@ -25,10 +25,7 @@ LABELS_PER_DOCUMENT = 200
 
 def write_label_events(container, events: int) -> int:
     app = container.app
-    resource_id, key, _ = app.create_resource("bench", "bench")
-    actor = f"key:{app.authenticate(key).key_id}"
-    app.put_project(resource_id, "bench", {"language": "en"}, actor)
-    app.put_entity(resource_id, "bench", "Thing", actor)
+    resource_id, key, actor = bench_project(container, "Thing")
     text = "word " * (LABELS_PER_DOCUMENT + 1)
     n_docs = events // LABELS_PER_DOCUMENT
     for start in range(0, n_docs, 500):

@@ -1,11 +1,11 @@
 """The `spanledger` command as a newcomer runs it: serve (first start prints a key), resources,
 projections status and rebuild."""
 
+import contextlib
 import os
 import re
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -29,8 +29,9 @@ def spanledger(env, *args, timeout=120):
     return done.stdout
 
 
-def test_serve_creates_a_default_resource_and_answers_over_http(env):
-    port = free_port()
+@contextlib.contextmanager
+def serving(env, port):
+    """`spanledger serve` in its own process; yields what it printed up to "Uvicorn running"."""
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -39,28 +40,23 @@ def test_serve_creates_a_default_resource_and_answers_over_http(env):
             line = server.stdout.readline()
             assert line, f"server exited: {output}"
             output += line
+        yield output
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_serve_creates_a_default_resource_and_answers_over_http(env):
+    port = free_port()
+    with serving(env, port) as output:
         key = re.search(r"(sl-\S+)", output).group(1)
         base = f"http://127.0.0.1:{port}{PROJECTS}"
         with httpx.Client(headers={KEY_HEADER: key}, params={"api-version": API_VERSION}) as http:
             assert http.patch(f"{base}/demo", json={"language": "en"}).status_code == 201
             assert http.put(f"{base}/demo/documents/d", json={"text": "Alice"}).status_code == 201
             assert http.get(f"{base}/demo/documents/d").json()["text"] == "Alice"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    # A second start keeps the resource and prints no new key.
-    second = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        output = ""
-        while "Uvicorn running" not in output:
-            line = second.stdout.readline()
-            assert line, output
-            output += line
+    with serving(env, port) as output:  # a second start keeps the resource and prints no new key
         assert "sl-" not in output
-    finally:
-        second.terminate()
-        second.wait(timeout=30)
 
 
 def test_resources_keys_and_projections_from_the_command_line(env):

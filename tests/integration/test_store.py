@@ -57,7 +57,7 @@ def test_names_are_unique_per_parent_and_projects_are_invisible_to_other_resourc
 
 def test_events_round_trip_with_datetimes_and_documents_load_from_snapshots(labeled):
     app, resource_id = labeled
-    for i in range(120):
+    for _ in range(120):
         saved = app.save_labels(resource_id, "p", "d", add=[LabelSpec("Person", 0, 5)], actor=ACTOR)
         app.save_labels(resource_id, "p", "d", remove=saved.added, actor=ACTOR)
     _, cached = app.get_document(resource_id, "p", "d")

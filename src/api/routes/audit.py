@@ -15,9 +15,9 @@ from pydantic.alias_generators import to_camel
 
 from api.deps import MAX_INT, Consistent, ContainerDep, IndexTypeDep, PagingDep, PrincipalDep, page
 from api.errors import ApiError
-from api.routing import BASE, authoring_router
 from api.responses import precise_time
 from api.routes.projects import project_row
+from api.routing import authoring_router
 from domain.offsets import OffsetMap, StringIndexType
 from projections import queries
 

@@ -21,9 +21,9 @@ from api.deps import (
     record_write,
 )
 from api.errors import ApiError
-from api.routing import BASE, authoring_router
 from api.responses import azure_time
 from api.routes.projects import project_id, project_row
+from api.routing import authoring_router
 from api.schemas import DocumentBatchBody, DocumentBody, DocumentPatchBody, LabelBody, SaveLabelsBody
 from domain.application import LabelSpec, NewDocument
 from domain.offsets import OffsetMap, StringIndexType

@@ -6,7 +6,7 @@ from fastapi import Request, Response
 
 from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, page, record_write
 from api.routes.projects import project_row
-from api.routing import BASE, authoring_router
+from api.routing import authoring_router
 from api.schemas import EntityBody
 from projections import queries
 

@@ -10,8 +10,8 @@ from sqlalchemy import Connection
 
 from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, page, record_write
 from api.errors import ApiError
-from api.routing import BASE, authoring_router
 from api.responses import absolute_url, azure_time, segment
+from api.routing import BASE, authoring_router
 from api.schemas import ProjectBody
 from domain import ids
 from domain.application import Principal
