@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -15,12 +16,15 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from bootstrap.settings import Settings
-from domain.application import Spanledger
+from domain.application import LabelStatistics, Spanledger
+from jobs.artifacts import ArtifactStore
+from jobs.training import TrainingWorker
 from projections import queries
 from projections.audit import AuditProjection
 from projections.follow import Follower, postgres_listener
 from projections.labeling import LabelingProjection
 from projections.runner import ProjectionRunner
+from projections.training import TrainingProjection
 
 
 @dataclass
@@ -34,7 +38,9 @@ class Container:
     # its own snapshot anyway. Queries read what a response needs in an order that keeps this
     # safe (a document before its labels: an ETag is never newer than the labels it comes with).
     reads: Engine = field(init=False)
+    artifacts: ArtifactStore = field(init=False)
     follower: Follower | None = None
+    worker: TrainingWorker | None = None
     # The latest log position each API key wrote (in this process), so that its next
     # reads see its own writes.
     _written: dict[str, int] = field(default_factory=dict)
@@ -43,6 +49,8 @@ class Container:
     def __post_init__(self) -> None:
         postgres = self.engine.dialect.name == "postgresql"
         self.reads = self.engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else self.engine
+        # Model files and evaluation results: on the local disk, also with PostgreSQL.
+        self.artifacts = ArtifactStore(self.settings.data_dir / "artifacts")
 
     def remember_write(self, key_id: str, position: int) -> None:
         with self._written_lock:
@@ -52,13 +60,25 @@ class Container:
     def last_write(self, key_id: str) -> int:
         return self._written.get(key_id, 0)
 
+    # -- the read model's answers to commands (domain.application.Views) -------------------
+
     def count_documents(self, project_id: UUID) -> int:
         """From the read model, as it stands: the limit is a soft one, which writes still
         on their way to the read model can pass by that many documents."""
         with self.reads.connect() as conn:
             return queries.count_documents(conn, str(project_id))
 
+    def label_statistics(self, project_id: UUID) -> LabelStatistics:
+        with self.reads.connect() as conn:
+            return queries.label_statistics(conn, str(project_id))
+
+    def latest_training_sequence(self, project_id: UUID) -> int:
+        with self.reads.connect() as conn:
+            return queries.latest_training_sequence(conn, str(project_id))
+
     def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
         if self.follower is not None:
             self.follower.stop()
         self.app.close()
@@ -110,16 +130,19 @@ def read_model_engine(settings: Settings) -> Engine:
     return engine
 
 
-def build(settings: Settings | None = None, *, follow: bool = False) -> Container:
+def build(settings: Settings | None = None, *, follow: bool = False, work: bool = False) -> Container:
+    """The application and its read model; `follow` keeps the read model following the
+    log, `work` runs a training worker too (both threads of this process)."""
     settings = settings or Settings()
     app = Spanledger(event_store_env(settings))
     engine = read_model_engine(settings)
     runner = ProjectionRunner(
-        app.recorder, engine, [LabelingProjection(), AuditProjection()], settings.projection_batch_size
+        app.recorder, engine, [LabelingProjection(), AuditProjection(), TrainingProjection()],
+        settings.projection_batch_size,
     )
     runner.create_tables()
     container = Container(settings, app, engine, runner)
-    app.count_documents = container.count_documents
+    app.views = container
     if follow:
         listen = None
         if settings.uses_postgres:
@@ -128,4 +151,10 @@ def build(settings: Settings | None = None, *, follow: bool = False) -> Containe
         container.follower = Follower(runner, idle_seconds=1.0 if listen else 0.1, listen=listen)
         app.on_saved.append(container.follower.poke)
         container.follower.start()
+    if work:
+        container.worker = TrainingWorker(
+            app, container.reads, container.artifacts, settings.data_dir / "work",
+            lease=timedelta(seconds=settings.training_lease_seconds), max_epochs=settings.training_max_epochs,
+        )
+        container.worker.start()
     return container

@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     # How long a read waits for the projections to reach a position it asked for.
     read_wait_seconds: float = 10.0
     projection_batch_size: int = 2000
+    # A training worker holds a job this long between progress reports; a job whose worker
+    # died is taken up again when its lease runs out.
+    training_lease_seconds: float = 60.0
+    # Overrides the recipes' number of epochs (small, quick models for tests and trials).
+    training_max_epochs: int | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -24,12 +24,27 @@ from domain.offsets import OffsetMap, StringIndexType
 from domain.project import Project
 from domain.resource import DEFAULT_MONTHLY_TEXT_RECORDS, Resource
 from domain.rules import check_document_capacity, check_document_name, check_project_name
+from domain.training import Model, TrainingJob
+from domain.training_commands import TrainingCommands
 from domain.transcoding import OrjsonTranscoder
 
 A = TypeVar("A", bound=Aggregate)
 
-# How many documents a project holds now; answered by the read model (see bootstrap).
-DocumentCounter = Callable[[UUID], int]
+@dataclass(frozen=True)
+class LabelStatistics:
+    entities: dict[str, dict[str, int]]  # entity -> dataset -> labels
+    labeled_documents: dict[str, int]  # dataset -> documents with at least one label
+
+
+class Views(Protocol):
+    """What commands ask the read model (bootstrap wires it). Answers may lag the log a
+    little, so commands use them for soft limits, hints and early refusals only."""
+
+    def count_documents(self, project_id: UUID) -> int: ...
+
+    def label_statistics(self, project_id: UUID) -> LabelStatistics: ...
+
+    def latest_training_sequence(self, project_id: UUID) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -66,7 +81,7 @@ class LabelsSaved:
     position: int | None
 
 
-class Spanledger(Application[UUID]):
+class Spanledger(TrainingCommands, Application[UUID]):
     name = "spanledger"
     env: ClassVar[dict[str, str]] = {
         "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
@@ -76,12 +91,14 @@ class Spanledger(Application[UUID]):
         Document: 100,
         Project: 100,
         Resource: 100,
+        TrainingJob: 100,
+        Model: 100,
     }
 
     def __init__(self, env: dict[str, str] | None = None):
         super().__init__(env)
-        # Wired by the bootstrap: the read model counts documents; listeners hear of saves.
-        self.count_documents: DocumentCounter | None = None
+        # Wired by the bootstrap: the read model's answers; listeners hear of saves.
+        self.views: Views | None = None
         self.on_saved: list[Callable[[int], None]] = []
 
     # -- plumbing -------------------------------------------------------------------------
@@ -260,8 +277,8 @@ class Spanledger(Application[UUID]):
                 raise
             to_save.append(document)
             created.append(True)
-        if to_save and self.count_documents is not None:
-            check_document_capacity(self.count_documents(project.id), len(to_save))
+        if to_save and self.views is not None:
+            check_document_capacity(self.views.count_documents(project.id), len(to_save))
         return created, self._save(*to_save)
 
     def change_dataset(self, resource_id: UUID, project_name: str, name: str, dataset: str, actor: str) -> int | None:

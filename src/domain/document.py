@@ -36,6 +36,7 @@ class Document(Aggregate):
 
         def apply(self, doc: Document) -> None:
             doc.project_id = self.project_id
+            doc.incarnation = self.incarnation
             doc.name = self.document
             doc.text = self.text
             doc.language = self.language

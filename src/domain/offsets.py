@@ -24,8 +24,12 @@ class OffsetMap:
     __slots__ = ("_astral", "_astral_utf16", "length", "utf16_length")
 
     def __init__(self, text: str):
-        astral = [] if text.isascii() else [i for i, c in enumerate(text) if ord(c) > 0xFFFF]
-        self._init(astral, len(text))
+        self._init(self.astral_of(text), len(text))
+
+    @staticmethod
+    def astral_of(text: str) -> list[int]:
+        """The code point indexes of the characters that take two UTF-16 code units."""
+        return [] if text.isascii() else [i for i, c in enumerate(text) if ord(c) > 0xFFFF]
 
     @classmethod
     def from_astral(cls, astral: list[int], length: int) -> OffsetMap:

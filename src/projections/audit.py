@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import orjson
 from sqlalchemy import Connection
 
+from domain.offsets import OffsetMap
 from projections.bulk import insert_rows
 from projections.runner import Event
 from projections.tables import audit_events
@@ -30,9 +31,7 @@ def _payload(event: Event) -> str:
 
 def _astral(event: Event) -> list[int] | None:
     text = event.data.get("text") if event.topic == "DocumentAdded" else None
-    if not text or text.isascii():
-        return None
-    return [i for i, c in enumerate(text) if ord(c) > 0xFFFF] or None
+    return OffsetMap.astral_of(text) or None if text else None
 
 
 class AuditProjection:

@@ -13,8 +13,18 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Row, and_, exists, func, select
 
+from domain.application import LabelStatistics
 from domain.offsets import OffsetMap
-from projections.tables import audit_events, deletion_jobs, documents, entities, entity_stats, labels, projects
+from projections.tables import (
+    audit_events,
+    deletion_jobs,
+    documents,
+    entities,
+    entity_stats,
+    labels,
+    projects,
+    training_jobs,
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,33 @@ def entity_statistics(conn: Connection, project_id: str) -> list[dict[str, Any]]
 
 def count_documents(conn: Connection, project_id: str) -> int:
     return conn.scalar(select(func.count()).select_from(documents).where(documents.c.project_id == project_id)) or 0
+
+
+def label_statistics(conn: Connection, project_id: str) -> LabelStatistics:
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for entity, dataset, n in conn.execute(
+        select(entity_stats.c.entity, entity_stats.c.dataset, entity_stats.c.label_count)
+        .where(entity_stats.c.project_id == project_id)
+    ):
+        counts[entity][dataset] = n
+    labeled = {dataset: n for dataset, n in conn.execute(
+        select(documents.c.dataset, func.count())
+        .where(documents.c.project_id == project_id, documents.c.label_count > 0)
+        .group_by(documents.c.dataset)
+    )}
+    return LabelStatistics(dict(counts), labeled)
+
+
+def latest_training_sequence(conn: Connection, project_id: str) -> int:
+    return conn.scalar(select(func.max(training_jobs.c.sequence)).where(training_jobs.c.project_id == project_id)) or 0
+
+
+def claimable_training_jobs(conn: Connection, now: str, limit: int = 10) -> list[str]:
+    """Jobs nobody runs: not started, or their worker's lease ran out before `now`."""
+    t = training_jobs.c
+    stale = t.status.in_(("running", "cancelling")) & (t.lease_expires < now)
+    query = select(t.job_id).where((t.status == "notStarted") | stale).order_by(t.created_at).limit(limit)
+    return list(conn.scalars(query))
 
 
 def list_documents(

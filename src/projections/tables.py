@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     Column,
     Index,
     Integer,
@@ -129,4 +130,55 @@ audit_events = Table(
     # indexes), so label offsets in later rows can be shown in UTF-16 code units.
     Column("astral", JSON),
     Index("ix_audit_project", "project_id", "document_name", "position"),
+)
+
+# The training views' own record of each project's current incarnation (see training.py).
+training_projects = Table(
+    "training_projects",
+    metadata,
+    Column("project_id", ID, primary_key=True),
+    Column("incarnation", Integer, nullable=False),
+)
+
+training_jobs = Table(
+    "training_jobs",
+    metadata,
+    Column("job_id", ID, primary_key=True),
+    Column("project_id", ID, nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("model_label", String(50), nullable=False),
+    Column("training_config_version", String(64), nullable=False),
+    Column("evaluation", JSON, nullable=False),
+    Column("log_position", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("percent", Integer, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("worker", String(64)),
+    Column("lease_expires", TIME),
+    Column("warnings", JSON, nullable=False),
+    Column("errors", JSON, nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("updated_at", TIME, nullable=False),
+    Column("started_at", TIME),
+    Column("ended_at", TIME),
+    Index("ix_training_jobs_project", "project_id", "sequence"),
+    Index("ix_training_jobs_status", "status"),
+)
+
+models = Table(
+    "models",
+    metadata,
+    Column("project_id", ID, primary_key=True),
+    Column("label", String(50), primary_key=True),
+    Column("job_id", ID, nullable=False),
+    Column("artifact", String(64), nullable=False),
+    Column("evaluation_artifact", String(64), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("log_position", BigInteger, nullable=False),
+    Column("duration_seconds", Float, nullable=False),
+    Column("recipe", JSON, nullable=False),
+    Column("training_config_version", String(64), nullable=False),
+    Column("evaluation", JSON, nullable=False),
+    Column("metrics", JSON, nullable=False),
+    Column("trained_at", TIME, nullable=False),
 )

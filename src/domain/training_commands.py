@@ -1,0 +1,178 @@
+"""The training and model commands of the application (mixed into Spanledger)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from domain.aggregate import recreate
+from domain.errors import Conflict, ConcurrentModification, InvalidArgument, NotFound
+from domain.training import (
+    Model,
+    TrainingJob,
+    check_evaluation_options,
+    check_model_label,
+    model_id,
+    training_job_id,
+)
+from domain.training_set import Split, TrainingDocument, fingerprint, replay, split
+
+if TYPE_CHECKING:
+    from domain.application import Spanledger
+    from domain.project import Project
+
+
+class TrainingCommands:
+    def request_training(
+        self: Spanledger, resource_id: UUID, project_name: str, *, model_label: str, config_version: str,
+        evaluation: dict[str, Any], recipe: dict[str, Any], actor: str,
+    ) -> tuple[TrainingJob, int | None]:
+        """Starts a training job unless one is running; answers (job, position)."""
+        check_model_label(model_label)
+        evaluation = check_evaluation_options(evaluation)
+        project = self.get_project(resource_id, project_name)
+        warnings = self._check_training_data(project, evaluation)
+        sequence = self._next_training_sequence(project)
+        job_id = training_job_id(project.id, project.incarnation, sequence)
+        job = TrainingJob.request(
+            job_id, actor=actor, project_id=str(project.id), incarnation=project.incarnation, sequence=sequence,
+            model_label=model_label, training_config_version=config_version,
+            evaluation={**evaluation, "seed": job_id.int % 2**31}, recipe=recipe, warnings=warnings,
+            log_position=self.recorder.max_notification_id() or 0,
+        )
+        try:
+            return job, self._save(job)
+        except ConcurrentModification:
+            raise Conflict(f"Another training of project {project_name!r} started at the same time.",
+                           "projectName") from None
+
+    def _check_training_data(self: Spanledger, project: Project, evaluation: dict[str, Any]) -> list[dict[str, str]]:
+        """Refuses, from the read model's counts, what cannot train; warns of entities that
+        have no labels (the job checks the data again, exactly, by replaying the log)."""
+        if not project.entities:
+            raise InvalidArgument(f"Project {project.name!r} has no entity types to train.", "projectName")
+        if self.views is None:
+            return []
+        stats = self.views.label_statistics(project.id)
+        if not any(sum(counts.values()) for counts in stats.entities.values()):
+            raise InvalidArgument(f"Project {project.name!r} has no labels to train on.", "projectName")
+        documents = stats.labeled_documents
+        if evaluation["kind"] == "manual":
+            for dataset in ("Train", "Test"):
+                if not documents.get(dataset):
+                    raise InvalidArgument(f"The manual split has no labeled document in the {dataset} set.",
+                                          "evaluationOptions.kind")
+        elif sum(documents.values()) < 2:
+            raise InvalidArgument("Splitting one labeled document leaves the test set empty.",
+                                  "evaluationOptions.testingSplitPercentage")
+        return [
+            {"code": "EntityWithoutLabels", "message": f"Entity {name!r} has no labels: the model cannot learn it."}
+            for name in sorted(project.entities) if not sum(stats.entities.get(name, {}).values())
+        ]
+
+    def _next_training_sequence(self: Spanledger, project: Project) -> int:
+        """The number of the project's next training job, once the last one has ended."""
+        last = self.views.latest_training_sequence(project.id) if self.views else 0
+        while self._get(training_job_id(project.id, project.incarnation, last + 1), TrainingJob) is not None:
+            last += 1
+        if last:
+            previous = self._get(training_job_id(project.id, project.incarnation, last), TrainingJob)
+            if previous is not None and not previous.ended:
+                raise Conflict(f"Training job {previous.id} of project {project.name!r} is still {previous.status}; "
+                               "only one training runs per project at a time.", "projectName")
+        return last + 1
+
+    def project_training_job(self: Spanledger, resource_id: UUID, project_name: str, job_id: str) -> TrainingJob:
+        project = self.get_project(resource_id, project_name)
+        try:
+            job = self._get(UUID(job_id), TrainingJob)
+        except ValueError:
+            job = None
+        if job is None or job.project_id != str(project.id) or job.incarnation != project.incarnation:
+            raise NotFound(f"Project {project_name!r} has no training job {job_id!r}.", "jobId")
+        return job
+
+    def cancel_training(self: Spanledger, resource_id: UUID, project_name: str, job_id: str, actor: str) -> int | None:
+        job = self.project_training_job(resource_id, project_name, job_id)
+        job.cancel(actor)
+        return self._save(job)
+
+    # -- what workers do ------------------------------------------------------------------
+
+    def training_job(self: Spanledger, job_id: UUID) -> TrainingJob | None:
+        return self._get(job_id, TrainingJob)
+
+    def claim_training(self: Spanledger, job_id: UUID, worker: str, now: datetime, lease: timedelta) -> TrainingJob | None:
+        """Takes the job for `lease` if nobody holds it; None if it is not to be had."""
+        job = self._get(job_id, TrainingJob)
+        if job is None or not job.claimable(now):
+            return None
+        job.start(worker, now, lease)
+        try:
+            self._save(job)
+        except ConcurrentModification:
+            return None  # another worker was quicker
+        return job
+
+    def record_training_progress(self: Spanledger, job_id: UUID, attempt: int, percent: int, now: datetime,
+                                 lease: timedelta) -> TrainingJob:
+        """Renews the lease; answers the job, so the worker sees a cancellation request.
+        Raises Conflict when this attempt no longer holds the job."""
+        job = self._get(job_id, TrainingJob)
+        job.progress(attempt, percent, now, lease)
+        self._save(job)
+        return job
+
+    def complete_training(self: Spanledger, job_id: UUID, attempt: int, **model: Any) -> int | None:
+        """Records the job's success and its model, together: exactly once per job."""
+        job = self._get(job_id, TrainingJob)
+        job.complete(attempt)
+        project_id = UUID(job.project_id)
+        trained = self._get(model_id(project_id, job.incarnation, job.model_label), Model)
+        fields = dict(actor=job.worker and f"worker:{job.worker}", project_id=job.project_id,
+                      model_label=job.model_label, job_id=str(job.id), log_position=job.log_position,
+                      recipe=job.recipe, training_config_version=job.training_config_version, **model)
+        if trained is None:
+            trained = Model._create(Model.Created, id=model_id(project_id, job.incarnation, job.model_label), **fields)
+        else:
+            recreate(trained, Model.Created, **fields)
+        return self._save(job, trained)
+
+    def fail_training(self: Spanledger, job_id: UUID, attempt: int, reason: str) -> int | None:
+        job = self._get(job_id, TrainingJob)
+        job.fail(attempt, reason)
+        return self._save(job)
+
+    def acknowledge_training_cancel(self: Spanledger, job_id: UUID, attempt: int) -> int | None:
+        job = self._get(job_id, TrainingJob)
+        job.acknowledge_cancel(attempt)
+        return self._save(job)
+
+    def job_training_set(self: Spanledger, job: TrainingJob) -> tuple[list[TrainingDocument], Split]:
+        """The job's data, by replaying the log up to its position, and its split."""
+        documents = replay(self.recorder, self.mapper, UUID(job.project_id), job.incarnation, job.log_position)
+        return documents, split(documents, job.evaluation, job.evaluation["seed"])
+
+    # -- models ---------------------------------------------------------------------------
+
+    def get_model(self: Spanledger, resource_id: UUID, project_name: str, label: str) -> Model:
+        project = self.get_project(resource_id, project_name)
+        model = self._get(model_id(project.id, project.incarnation, label), Model)
+        if model is None or model.deleted:
+            raise NotFound(f"Project {project_name!r} has no model {label!r}.", "trainedModelLabel")
+        return model
+
+    def delete_model(self: Spanledger, resource_id: UUID, project_name: str, label: str, actor: str) -> int | None:
+        model = self.get_model(resource_id, project_name, label)
+        model.delete(actor)
+        return self._save(model)
+
+    def model_training_set(self: Spanledger, resource_id: UUID, project_name: str, label: str
+                           ) -> tuple[Model, list[TrainingDocument], Split, str]:
+        """What the model trained and was tested on, reconstructed from the log; with the
+        fingerprint of that reconstruction (equal to the model's, or the log was changed)."""
+        model = self.get_model(resource_id, project_name, label)
+        job = self._get(UUID(model.job_id), TrainingJob)
+        documents, parts = self.job_training_set(job)
+        return model, documents, parts, fingerprint(documents)

@@ -1,0 +1,27 @@
+"""A real flair model, trained small: it learns, it survives being saved and loaded, and
+training it twice on the same data gives the same predictions (seeded)."""
+
+from ner.evaluation import evaluate
+from ner.model import Tagger, train
+from ner.recipes import onehot_char
+from ner.spans import LabeledText, Span
+from tests.training_data import documents
+
+
+def corpus(count: int) -> list[LabeledText]:
+    return [LabeledText(doc.text, tuple(Span(l.offset, l.offset + l.length, l.category) for l in labels), doc.name)
+            for doc, labels in documents(count)]
+
+
+def test_a_small_model_learns_and_predicts_the_same_after_loading_and_retraining(tmp_path):
+    data = corpus(40)
+    train_docs, test_docs = data[:30], data[30:]
+    recipe = onehot_char(max_epochs=15, hidden_size=64, mini_batch_size=4)
+    first = train(train_docs, recipe, tmp_path / "a")
+    second = train(train_docs, recipe, tmp_path / "b")
+    texts = [d.text for d in test_docs]
+    predicted = Tagger(first.path).predict(texts)  # loaded from its file, as a worker does
+    assert predicted == Tagger(second.path).predict(texts)
+    assert evaluate([d.spans for d in test_docs], predicted).micro.f1 > 0.5
+    assert all(texts[i][s.start:s.end].strip() == texts[i][s.start:s.end] for i, spans in enumerate(predicted)
+               for s in spans)

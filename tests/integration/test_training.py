@@ -1,0 +1,134 @@
+"""Training jobs on a real store with a real (tiny) flair model: the job's life, its data
+found by replaying the log, one job at a time, leases, cancellation."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import pytest
+
+from domain.errors import Conflict, InvalidArgument
+from domain.offsets import StringIndexType
+from domain.training_set import fingerprint, replay
+from jobs.training import TrainingWorker
+from ner.recipes import onehot_char
+from projections import queries
+from tests.support import dump_read_model, rebuilt
+from tests.training_data import documents
+
+ACTOR = "key:test"
+RECIPE = onehot_char(max_epochs=3, hidden_size=32).to_dict()
+LEASE = timedelta(seconds=30)
+
+
+@pytest.fixture
+def project(container):
+    app = container.app
+    resource_id, _, _ = app.create_resource("acme", "cli:test")
+    app.put_project(resource_id, "p", {"language": "en"}, ACTOR)
+    for entity in ("Person", "Org", "Date"):
+        app.put_entity(resource_id, "p", entity, ACTOR)
+    docs = documents(30)
+    app.add_documents(resource_id, "p", [d for d, _ in docs], ACTOR)
+    for doc, labels in docs:
+        app.save_labels(resource_id, "p", doc.name, add=labels, unit=StringIndexType.CODE_POINT, actor=ACTOR)
+    container.runner.catch_up()
+    return resource_id
+
+
+def request(app, resource_id, label="m1", evaluation=None):
+    job, _ = app.request_training(resource_id, "p", model_label=label, config_version="latest",
+                                  evaluation=evaluation or {"kind": "manual"}, recipe=RECIPE, actor=ACTOR)
+    return job
+
+
+def worker(container, **kwargs):
+    return TrainingWorker(container.app, container.reads, container.artifacts, container.settings.data_dir / "work",
+                          lease=LEASE, **kwargs)
+
+
+def test_a_job_trains_a_model_on_the_data_the_log_held_when_it_was_requested(container, project):
+    app = container.app
+    job = request(app, project)
+    assert [w["code"] for w in job.warnings] == ["EntityWithoutLabels"]  # Date has no labels
+    # Written after the request: not part of this training.
+    app.save_labels(project, "p", "doc001", remove=["L1"], actor=ACTOR)
+    container.runner.catch_up()
+
+    runner = worker(container)
+    claimed = runner.claim_next()
+    assert claimed is not None and claimed.id == job.id and claimed.attempt == 1
+    runner.run(claimed)
+
+    done = app.training_job(job.id)
+    assert done.status == "succeeded"
+    model = app.get_model(project, "p", "m1")
+    assert container.artifacts.path(model.artifact).exists()
+    _, docs, parts, reconstructed = app.model_training_set(project, "p", "m1")
+    assert reconstructed == model.fingerprint == fingerprint(docs)
+    assert len(docs) == 30 and [d.name for d in parts.test] == [f"doc{i:03d}" for i in range(0, 30, 5)]
+    doc001 = next(d for d in docs if d.name == "doc001")
+    assert len(doc001.labels) == 2  # the removal came after the job's log position
+    now = replay(app.recorder, app.mapper, UUID(job.project_id), job.incarnation, app.recorder.max_notification_id())
+    assert fingerprint(now) != model.fingerprint
+
+    container.runner.catch_up()
+    with container.reads.connect() as conn:
+        assert queries.claimable_training_jobs(conn, datetime.now(UTC).isoformat()) == []
+    assert dump_read_model(container.engine) == rebuilt(container)
+
+
+def test_one_training_at_a_time_per_project(container, project):
+    app = container.app
+    first = request(app, project)
+    with pytest.raises(Conflict, match="only one training"):
+        request(app, project, "m2")
+    app.cancel_training(project, "p", str(first.id), ACTOR)
+    assert app.training_job(first.id).status == "cancelled"
+    with pytest.raises(Conflict, match="already ended"):
+        app.cancel_training(project, "p", str(first.id), ACTOR)
+    second = request(app, project, "m2")
+    assert second.sequence == first.sequence + 1
+
+
+def test_bad_training_requests_are_refused_with_the_field_named(container, project):
+    app = container.app
+    cases = [
+        ({"model_label": "bad label"}, "modelLabel"),
+        ({"evaluation": {"kind": "random"}}, "evaluationOptions.kind"),
+        ({"evaluation": {"kind": "percentage", "trainingSplitPercentage": 90, "testingSplitPercentage": 20}},
+         "evaluationOptions.testingSplitPercentage"),
+        ({"evaluation": {"kind": "percentage", "trainingSplitPercentage": 100, "testingSplitPercentage": 0}},
+         "evaluationOptions.testingSplitPercentage"),
+    ]
+    for change, target in cases:
+        fields = {"model_label": "m1", "config_version": "latest", "evaluation": {"kind": "manual"},
+                  "recipe": RECIPE, "actor": ACTOR, **change}
+        with pytest.raises(InvalidArgument) as error:
+            app.request_training(project, "p", **fields)
+        assert error.value.target == target
+    app.put_project(project, "empty", {"language": "en"}, ACTOR)
+    app.put_entity(project, "empty", "Person", ACTOR)
+    container.runner.catch_up()
+    with pytest.raises(InvalidArgument, match="no labels"):
+        app.request_training(project, "empty", model_label="m", config_version="latest",
+                             evaluation={"kind": "manual"}, recipe=RECIPE, actor=ACTOR)
+
+
+def test_a_job_whose_worker_stopped_is_taken_up_when_its_lease_runs_out(container, project):
+    app = container.app
+    job = request(app, project)
+    container.runner.catch_up()
+    started = datetime.now(UTC)
+    first = worker(container, clock=lambda: started)
+    assert first.claim_next().attempt == 1  # ... and then this worker dies
+    container.runner.catch_up()
+    assert worker(container, clock=lambda: started + LEASE / 2).claim_next() is None
+    later = worker(container, clock=lambda: started + LEASE + timedelta(seconds=1))
+    second = later.claim_next()
+    assert second is not None and second.attempt == 2
+    with pytest.raises(Conflict):  # the first attempt can no longer write to the job
+        app.record_training_progress(job.id, 1, 50, started + LEASE, LEASE)
+    later.run(second)
+    assert app.training_job(job.id).status == "succeeded"
+    models_trained = [n for n in app.recorder.select_notifications(1, 100_000) if n.topic == "ModelTrained"]
+    assert len(models_trained) == 1
