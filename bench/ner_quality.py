@@ -20,7 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from common import machine
-
 from ner.conll import read_conll
 from ner.evaluation import evaluate
 from ner.model import Tagger, train

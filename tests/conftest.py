@@ -160,6 +160,21 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             container.close()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def training_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A live server that also runs a training worker, training tiny models (3 epochs)."""
+    require_backend(request.param)
+    for settings in make_settings(request.param, tmp_path_factory.mktemp("trainer"), read_wait_seconds=10,
+                                  training_max_epochs=3, training_lease_seconds=20):
+        container = build(settings, follow=True, work=True)
+        live = LiveServer(container).start()
+        try:
+            yield live
+        finally:
+            live.stop()
+            container.close()
+
+
 @pytest.fixture
 def api(server: LiveServer) -> Iterator[Api]:
     with server.api() as client:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import signal
 import sys
+import threading
 
 from bootstrap import Container, build
 from bootstrap.databases import ensure_database
@@ -20,10 +22,10 @@ def _actor() -> str:
     return f"cli:{getpass.getuser()}"
 
 
-def _container(settings: Settings, *, follow: bool = False) -> Container:
+def _container(settings: Settings, *, follow: bool = False, work: bool = False) -> Container:
     if settings.uses_postgres and ensure_database(settings.database_url):
         print(f"Created database {settings.database_url.rsplit('/', 1)[-1]}.")
-    return build(settings, follow=follow)
+    return build(settings, follow=follow, work=work)
 
 
 def serve(settings: Settings) -> None:
@@ -31,7 +33,7 @@ def serve(settings: Settings) -> None:
 
     from api.app import create_app
 
-    container = _container(settings, follow=True)
+    container = _container(settings, follow=True, work=True)
     try:
         if not container.app.has_resource(DEFAULT_RESOURCE):
             _, key, _ = container.app.create_resource(DEFAULT_RESOURCE, _actor())
@@ -39,6 +41,19 @@ def serve(settings: Settings) -> None:
         where = settings.database_url and "PostgreSQL" or f"SQLite under {settings.data_dir.resolve()}"
         print(f"spanledger on http://{settings.host}:{settings.port} ({where})")
         uvicorn.run(create_app(container), host=settings.host, port=settings.port, log_level="info")
+    finally:
+        container.close()
+
+
+def worker(settings: Settings) -> None:
+    """A training worker on its own (for more of them, or apart from the API)."""
+    container = _container(settings, follow=True, work=True)
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    print(f"spanledger worker {container.worker.name} waiting for training jobs", flush=True)
+    try:
+        stopped.wait()
     finally:
         container.close()
 
@@ -87,9 +102,10 @@ def resources(settings: Settings, args: argparse.Namespace) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spanledger", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("serve", help="run the API and the projections")
+    s = sub.add_parser("serve", help="run the API, the projections and a training worker")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
+    sub.add_parser("worker", help="run a training worker (and the projections) without the API")
     r = sub.add_parser("resources", help="create resources and manage their API keys")
     rsub = r.add_subparsers(dest="action", required=True)
     create = rsub.add_parser("create", help="create a resource; prints its first API key")
@@ -114,6 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.command == "serve":
             serve(settings)
+        elif args.command == "worker":
+            worker(settings)
         elif args.command == "projections":
             projections(settings, args.action)
         else:

@@ -59,3 +59,15 @@ class LabelBody(Body):
 class SaveLabelsBody(Body):
     add: list[LabelBody] = Field(default_factory=list, max_length=MAX_BATCH_LABELS)
     remove: list[str] = Field(default_factory=list, max_length=MAX_BATCH_LABELS)
+
+
+class EvaluationOptionsBody(Body):
+    kind: Literal["percentage", "manual"] = "percentage"
+    training_split_percentage: int | None = None
+    testing_split_percentage: int | None = None
+
+
+class TrainBody(Body):
+    model_label: str
+    training_config_version: str = "latest"
+    evaluation_options: EvaluationOptionsBody | None = None

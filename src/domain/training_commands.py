@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.aggregate import recreate
-from domain.errors import Conflict, ConcurrentModification, InvalidArgument, NotFound
+from domain.errors import ConcurrentModification, Conflict, InvalidArgument, NotFound
 from domain.training import (
     Model,
     TrainingJob,

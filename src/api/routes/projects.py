@@ -34,8 +34,9 @@ _FIELDS = {
 }
 
 
-def render_project(name: str, fields: dict[str, Any], created: Any, modified: Any) -> dict[str, Any]:
-    return {
+def render_project(name: str, fields: dict[str, Any], created: Any, modified: Any,
+                   last_trained: str | None = None) -> dict[str, Any]:
+    body = {
         "projectName": name,
         "projectKind": PROJECT_KIND,
         "language": fields["language"],
@@ -47,14 +48,17 @@ def render_project(name: str, fields: dict[str, Any], created: Any, modified: An
         "createdDateTime": azure_time(created),
         "lastModifiedDateTime": azure_time(modified),
     }
+    if last_trained:
+        body["lastTrainedDateTime"] = azure_time(last_trained)
+    return body
 
 
 def _from_aggregate(project: Project) -> dict[str, Any]:
     return render_project(project.name, project.fields, project.created_on, project.modified_on)
 
 
-def _from_row(row: Any) -> dict[str, Any]:
-    return render_project(row.name, row._mapping, row.created_at, row.modified_at)
+def _from_row(row: Any, conn: Connection) -> dict[str, Any]:
+    return render_project(row.name, row._mapping, row.created_at, row.modified_at, queries.last_trained(conn, row.id))
 
 
 def project_id(principal: Principal, name: str) -> str:
@@ -74,7 +78,8 @@ def project_row(conn: Connection, principal: Principal, name: str) -> Any:
 def list_projects(request: Request, container: ContainerDep, principal: PrincipalDep, paging: PagingDep) -> dict:
     with container.reads.connect() as conn:
         result = queries.list_projects(conn, str(principal.resource_id), paging.skip, paging.size)
-    return page(request, paging, [_from_row(r) for r in result.rows], result.more)
+        items = [_from_row(r, conn) for r in result.rows]
+    return page(request, paging, items, result.more)
 
 
 @router.get("/global/deletion-jobs/{jobId}", dependencies=[Consistent])
@@ -118,7 +123,7 @@ def create_or_update_project(
 @router.get("/{projectName}", dependencies=[Consistent])
 def get_project(projectName: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     with container.reads.connect() as conn:
-        return _from_row(project_row(conn, principal, projectName))
+        return _from_row(project_row(conn, principal, projectName), conn)
 
 
 @router.delete("/{projectName}", status_code=202)
