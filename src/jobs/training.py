@@ -105,6 +105,9 @@ class TrainingWorker:
     # -- one job --------------------------------------------------------------------------
 
     def run(self, job: TrainingJob) -> None:
+        if job.cancel_requested:  # asked to stop while its last worker was gone
+            self.app.acknowledge_training_cancel(job.id, job.attempt)
+            return
         try:
             documents, parts = self.app.job_training_set(job)
         except InvalidArgument as error:

@@ -18,19 +18,22 @@ _BEGIN, _END, _SINGLE = set("B"), set("EL"), set("SU")
 
 
 def read_sentences(lines: Iterable[str]) -> Iterator[list[tuple[str, str]]]:
-    """(token, tag) pairs per sentence. The tag is the last column; a line of whitespace only
-    (WNUT-17 separates some sentences with a lone tab) ends a sentence."""
+    """(token, tag) pairs per sentence. Columns are tab-separated where the line has a tab,
+    else whitespace-separated; the tag is the last column. A line of whitespace only (WNUT-17
+    separates some sentences with a lone tab) ends a sentence; a token with no characters
+    (BTC's test file has some) has nothing to place in the text and is skipped."""
     sentence: list[tuple[str, str]] = []
     for number, line in enumerate(lines, 1):
-        columns = line.split()
-        if not columns:
+        columns = [c.strip() for c in line.rstrip("\r\n").split("\t")] if "\t" in line else line.split()
+        if not any(columns):
             if sentence:
                 yield sentence
                 sentence = []
             continue
-        if len(columns) < 2:
+        if len(columns) < 2 or not columns[-1]:
             raise ValueError(f"line {number}: expected a token and a tag, got {line!r}")
-        sentence.append((columns[0], columns[-1]))
+        if columns[0]:
+            sentence.append((columns[0], columns[-1]))
     if sentence:
         yield sentence
 

@@ -144,7 +144,8 @@ class Tagger:
 
     @property
     def entity_types(self) -> list[str]:
-        return sorted({tag.split("-", 1)[-1] for tag in self.model.label_dictionary.get_items() if tag != "O"})
+        # tags are O, B-X, I-X (and the CRF's <START>, <STOP>)
+        return sorted({tag.split("-", 1)[1] for tag in self.model.label_dictionary.get_items() if "-" in tag})
 
     def predict(self, texts: Sequence[str]) -> list[list[Span]]:
         docs = [LabeledText(text) for text in texts]

@@ -6,10 +6,11 @@ from uuid import UUID
 
 import pytest
 
-from domain.errors import Conflict, InvalidArgument
+from domain.errors import Conflict, InvalidArgument, NotFound
 from domain.offsets import StringIndexType
 from domain.training_set import fingerprint, replay
 from jobs.training import TrainingWorker
+from ner.model import Tagger
 from ner.recipes import onehot_char
 from projections import queries
 from tests.support import dump_read_model, rebuilt
@@ -62,7 +63,8 @@ def test_a_job_trains_a_model_on_the_data_the_log_held_when_it_was_requested(con
     done = app.training_job(job.id)
     assert done.status == "succeeded"
     model = app.get_model(project, "p", "m1")
-    assert container.artifacts.path(model.artifact).exists()
+    tagger = Tagger(container.artifacts.path(model.artifact))  # as after a restart: from its file
+    assert tagger.entity_types == ["Org", "Person"] and len(tagger.predict(["Alice Smith joined Hooli."])) == 1
     _, docs, parts, reconstructed = app.model_training_set(project, "p", "m1")
     assert reconstructed == model.fingerprint == fingerprint(docs)
     assert len(docs) == 30 and [d.name for d in parts.test] == [f"doc{i:03d}" for i in range(0, 30, 5)]
@@ -132,3 +134,26 @@ def test_a_job_whose_worker_stopped_is_taken_up_when_its_lease_runs_out(containe
     assert app.training_job(job.id).status == "succeeded"
     models_trained = [n for n in app.recorder.select_notifications(1, 100_000) if n.topic == "ModelTrained"]
     assert len(models_trained) == 1
+
+
+def test_training_again_under_a_label_replaces_the_model(container, project):
+    app = container.app
+    runner = worker(container)
+    jobs = []
+    for _ in range(2):
+        jobs.append(request(app, project))
+        container.runner.catch_up()
+        runner.run(runner.claim_next())
+    model = app.get_model(project, "p", "m1")
+    assert model.job_id == str(jobs[1].id) and model.version == 2  # one model, trained twice
+    container.runner.catch_up()
+    with container.reads.connect() as conn:
+        assert [(m.label, m.job_id) for m in queries.list_models(conn, str(project_id(app, project)), 0, 10).rows] == [
+            ("m1", str(jobs[1].id))]
+    app.delete_model(project, "p", "m1", ACTOR)
+    with pytest.raises(NotFound):
+        app.get_model(project, "p", "m1")
+
+
+def project_id(app, resource_id):
+    return app.get_project(resource_id, "p").id

@@ -24,8 +24,8 @@ def test_conll_tokens_are_joined_with_exact_offsets_for_every_tag_scheme():
 
 
 def test_sentences_end_at_blank_lines_and_at_lines_holding_only_a_tab():
-    lines = io.StringIO("a\tO\nb\tB-X\n\t\nc\tO\n\n\nd\tO\n")
-    assert [[t for t, _ in s] for s in read_sentences(lines)] == [["a", "b"], ["c"], ["d"]]
+    lines = io.StringIO("a\tO\nb\tB-X\n\t\nc\tO\n\n\nd\tO\n\tO\ne f\n")
+    assert [[t for t, _ in s] for s in read_sentences(lines)] == [["a", "b"], ["c"], ["d", "e"]]
 
 
 def test_tokens_split_punctuation_and_every_label_boundary():
