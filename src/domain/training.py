@@ -23,6 +23,8 @@ from domain.errors import Conflict, InvalidArgument
 NOT_STARTED, RUNNING, SUCCEEDED, FAILED, CANCELLING, CANCELLED = (
     "notStarted", "running", "succeeded", "failed", "cancelling", "cancelled")
 ENDED = {SUCCEEDED, FAILED, CANCELLED}
+MAX_ATTEMPTS = 3  # a job that no worker finished this many times fails rather than loop
+TRAINING_SHARE = 90  # of a job's percent, the training part; the rest is evaluation
 _MODEL_LABEL = re.compile(r"[A-Za-z0-9_.-]{1,50}")
 
 
@@ -48,11 +50,15 @@ def check_evaluation_options(options: dict[str, Any]) -> dict[str, Any]:
         return {"kind": "manual"}
     if kind != "percentage":
         raise InvalidArgument("evaluationOptions.kind must be 'percentage' or 'manual'.", "evaluationOptions.kind")
-    train = options.get("trainingSplitPercentage", 80)
-    test = options.get("testingSplitPercentage", 100 - train)
-    for value, field in ((train, "trainingSplitPercentage"), (test, "testingSplitPercentage")):
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+    given = {field: options.get(field) for field in ("trainingSplitPercentage", "testingSplitPercentage")}
+    for field, value in given.items():
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100):
             raise InvalidArgument(f"{field} must be a whole number from 0 to 100.", f"evaluationOptions.{field}")
+    train, test = given["trainingSplitPercentage"], given["testingSplitPercentage"]
+    if train is None:
+        train = 80 if test is None else 100 - test
+    if test is None:
+        test = 100 - train
     if train + test != 100:
         raise InvalidArgument("trainingSplitPercentage and testingSplitPercentage must add up to 100.",
                               "evaluationOptions.testingSplitPercentage")
@@ -78,7 +84,7 @@ class TrainingJob(Aggregate):
         training_config_version: str
         evaluation: dict[str, Any]
         log_position: int  # the training reads the log up to here
-        recipe: dict[str, Any]
+        recipe: dict[str, Any]  # by name and settings: each worker resolves its own files
         warnings: list[dict[str, str]]
 
         def apply(self, job: TrainingJob) -> None:
@@ -97,6 +103,7 @@ class TrainingJob(Aggregate):
             job.lease_expires = None
             job.percent = 0
             job.cancel_requested = False
+            job.reason = None
 
     class Started(Event):
         TOPIC = "TrainingStarted"
@@ -138,7 +145,7 @@ class TrainingJob(Aggregate):
         reason: str
 
         def apply(self, job: TrainingJob) -> None:
-            job.status = FAILED
+            job.status, job.reason = FAILED, self.reason
 
     class Completed(Event):
         TOPIC = "TrainingCompleted"
@@ -156,6 +163,7 @@ class TrainingJob(Aggregate):
         self.attempt: int
         self.lease_expires: str | None
         self.cancel_requested: bool
+        self.reason: str | None  # why it failed
 
     @classmethod
     def request(cls, job_id: UUID, **fields: Any) -> TrainingJob:
@@ -174,11 +182,18 @@ class TrainingJob(Aggregate):
             return True
         return self.status in (RUNNING, CANCELLING) and datetime.fromisoformat(self.lease_expires) <= now
 
-    def start(self, worker: str, now: datetime, lease: timedelta) -> None:
+    def start(self, worker: str, now: datetime, lease: timedelta) -> bool:
+        """Takes the job for a new attempt; after MAX_ATTEMPTS, ends it as failed instead
+        (answers whether it started)."""
         if not self.claimable(now):
             raise Conflict(f"Training job {self.id} is {self.status} and held by {self.worker}.", "jobId")
+        if self.attempt >= MAX_ATTEMPTS:
+            self._trigger(self.Failed, f"worker:{worker}",
+                          reason=f"No worker finished the job in {MAX_ATTEMPTS} attempts.")
+            return False
         self._trigger(self.Started, f"worker:{worker}", attempt=self.attempt + 1, worker=worker,
                       lease_expires=(now + lease).isoformat())
+        return True
 
     def _check_holder(self, attempt: int) -> None:
         if attempt != self.attempt or self.ended:
@@ -191,17 +206,20 @@ class TrainingJob(Aggregate):
 
     def complete(self, attempt: int) -> None:
         self._check_holder(attempt)
+        if self.cancel_requested:  # the user's cancel wins over a training that just finished
+            raise Conflict(f"Training job {self.id} was cancelled.", "jobId")
         self._trigger(self.Completed, f"worker:{self.worker}", model_label=self.model_label)
 
     def fail(self, attempt: int, reason: str) -> None:
         self._check_holder(attempt)
         self._trigger(self.Failed, f"worker:{self.worker}", reason=reason)
 
-    def cancel(self, actor: str) -> None:
-        """Cancels at once a job nobody runs; asks the worker running one to stop."""
+    def cancel(self, actor: str, now: datetime) -> None:
+        """Cancels at once a job nobody runs (not started, or its worker's lease ran out);
+        asks the worker running one to stop."""
         if self.ended:
             raise Conflict(f"Training job {self.id} has already ended ({self.status}).", "jobId")
-        if self.status == NOT_STARTED:
+        if self.claimable(now):
             self._trigger(self.Cancelled, actor)
         elif not self.cancel_requested:
             self._trigger(self.CancelRequested, actor)
@@ -231,7 +249,7 @@ class Model(Aggregate):
         duration_seconds: float
         recipe: dict[str, Any]
         training_config_version: str
-        evaluation: dict[str, Any]  # the options and the split: documents in each part
+        evaluation: dict[str, Any]  # the options, the split's seed and how many documents each part had
         metrics: dict[str, Any]
 
         def apply(self, model: Model) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from domain.aggregate import recreate
 from domain.errors import ConcurrentModification, Conflict, InvalidArgument, NotFound
+from domain.project import Project
 from domain.training import (
     Model,
     TrainingJob,
@@ -20,7 +22,9 @@ from domain.training_set import Split, TrainingDocument, fingerprint, replay, sp
 
 if TYPE_CHECKING:
     from domain.application import Spanledger
-    from domain.project import Project
+
+T = TypeVar("T")
+_RETRIES = 5
 
 
 class TrainingCommands:
@@ -34,11 +38,10 @@ class TrainingCommands:
         project = self.get_project(resource_id, project_name)
         warnings = self._check_training_data(project, evaluation)
         sequence = self._next_training_sequence(project)
-        job_id = training_job_id(project.id, project.incarnation, sequence)
         job = TrainingJob.request(
-            job_id, actor=actor, project_id=str(project.id), incarnation=project.incarnation, sequence=sequence,
-            model_label=model_label, training_config_version=config_version,
-            evaluation={**evaluation, "seed": job_id.int % 2**31}, recipe=recipe, warnings=warnings,
+            training_job_id(project.id, project.incarnation, sequence), actor=actor, project_id=str(project.id),
+            incarnation=project.incarnation, sequence=sequence, model_label=model_label,
+            training_config_version=config_version, evaluation=evaluation, recipe=recipe, warnings=warnings,
             log_position=self.recorder.max_notification_id() or 0,
         )
         try:
@@ -73,14 +76,18 @@ class TrainingCommands:
 
     def _next_training_sequence(self: Spanledger, project: Project) -> int:
         """The number of the project's next training job, once the last one has ended."""
+        def job(sequence: int) -> TrainingJob | None:
+            return self._get(training_job_id(project.id, project.incarnation, sequence), TrainingJob)
+
         last = self.views.latest_training_sequence(project.id) if self.views else 0
-        while self._get(training_job_id(project.id, project.incarnation, last + 1), TrainingJob) is not None:
+        if last and job(last) is None:
+            last = 0  # the read model's hint came from an earlier life of the project
+        while job(last + 1) is not None:
             last += 1
-        if last:
-            previous = self._get(training_job_id(project.id, project.incarnation, last), TrainingJob)
-            if previous is not None and not previous.ended:
-                raise Conflict(f"Training job {previous.id} of project {project.name!r} is still {previous.status}; "
-                               "only one training runs per project at a time.", "projectName")
+        previous = job(last) if last else None
+        if previous is not None and not previous.ended:
+            raise Conflict(f"Training job {previous.id} of project {project.name!r} is still {previous.status}; "
+                           "only one training runs per project at a time.", "projectName")
         return last + 1
 
     def project_training_job(self: Spanledger, resource_id: UUID, project_name: str, job_id: str) -> TrainingJob:
@@ -93,66 +100,96 @@ class TrainingCommands:
             raise NotFound(f"Project {project_name!r} has no training job {job_id!r}.", "jobId")
         return job
 
-    def cancel_training(self: Spanledger, resource_id: UUID, project_name: str, job_id: str, actor: str) -> int | None:
+    def cancel_training(self: Spanledger, resource_id: UUID, project_name: str, job_id: str, actor: str,
+                        now: datetime) -> int | None:
         job = self.project_training_job(resource_id, project_name, job_id)
-        job.cancel(actor)
+        job.cancel(actor, now)
         return self._save(job)
 
     # -- what workers do ------------------------------------------------------------------
+
+    def _retrying(self: Spanledger, change: Callable[[], T]) -> T:
+        """Runs a worker's change again when someone else wrote the job first (a user's
+        cancel, say): the change is decided afresh on the reloaded job each time."""
+        for _ in range(_RETRIES - 1):
+            try:
+                return change()
+            except ConcurrentModification:
+                continue
+        return change()
 
     def training_job(self: Spanledger, job_id: UUID) -> TrainingJob | None:
         return self._get(job_id, TrainingJob)
 
     def claim_training(self: Spanledger, job_id: UUID, worker: str, now: datetime, lease: timedelta) -> TrainingJob | None:
-        """Takes the job for `lease` if nobody holds it; None if it is not to be had."""
+        """Takes the job for `lease` if nobody holds it; None if it is not to be had (or it
+        was given up after too many attempts)."""
         job = self._get(job_id, TrainingJob)
         if job is None or not job.claimable(now):
             return None
-        job.start(worker, now, lease)
+        started = job.start(worker, now, lease)
         try:
             self._save(job)
         except ConcurrentModification:
             return None  # another worker was quicker
-        return job
+        return job if started else None
+
+    def training_project_alive(self: Spanledger, job: TrainingJob) -> bool:
+        project = self._get(UUID(job.project_id), Project)
+        return project is not None and not project.deleted and project.incarnation == job.incarnation
 
     def record_training_progress(self: Spanledger, job_id: UUID, attempt: int, percent: int, now: datetime,
                                  lease: timedelta) -> TrainingJob:
         """Renews the lease; answers the job, so the worker sees a cancellation request.
         Raises Conflict when this attempt no longer holds the job."""
-        job = self._get(job_id, TrainingJob)
-        job.progress(attempt, percent, now, lease)
-        self._save(job)
-        return job
+        def renew() -> TrainingJob:
+            job = self._get(job_id, TrainingJob)
+            job.progress(attempt, percent, now, lease)
+            self._save(job)
+            return job
+        return self._retrying(renew)
 
     def complete_training(self: Spanledger, job_id: UUID, attempt: int, **model: Any) -> int | None:
         """Records the job's success and its model, together: exactly once per job."""
-        job = self._get(job_id, TrainingJob)
-        job.complete(attempt)
-        project_id = UUID(job.project_id)
-        trained = self._get(model_id(project_id, job.incarnation, job.model_label), Model)
-        fields = dict(actor=job.worker and f"worker:{job.worker}", project_id=job.project_id,
-                      model_label=job.model_label, job_id=str(job.id), log_position=job.log_position,
-                      recipe=job.recipe, training_config_version=job.training_config_version, **model)
-        if trained is None:
-            trained = Model._create(Model.Created, id=model_id(project_id, job.incarnation, job.model_label), **fields)
-        else:
-            recreate(trained, Model.Created, **fields)
-        return self._save(job, trained)
+        def complete() -> int | None:
+            job = self._get(job_id, TrainingJob)
+            job.complete(attempt)
+            project_id = UUID(job.project_id)
+            trained = self._get(model_id(project_id, job.incarnation, job.model_label), Model)
+            fields = dict(actor=f"worker:{job.worker}", project_id=job.project_id, model_label=job.model_label,
+                          job_id=str(job.id), log_position=job.log_position,
+                          training_config_version=job.training_config_version, **model)
+            if trained is None:
+                trained = Model._create(Model.Created, id=model_id(project_id, job.incarnation, job.model_label),
+                                        **fields)
+            else:
+                recreate(trained, Model.Created, **fields)
+            return self._save(job, trained)
+        return self._retrying(complete)
 
     def fail_training(self: Spanledger, job_id: UUID, attempt: int, reason: str) -> int | None:
-        job = self._get(job_id, TrainingJob)
-        job.fail(attempt, reason)
-        return self._save(job)
+        def fail() -> int | None:
+            job = self._get(job_id, TrainingJob)
+            job.fail(attempt, reason)
+            return self._save(job)
+        return self._retrying(fail)
 
     def acknowledge_training_cancel(self: Spanledger, job_id: UUID, attempt: int) -> int | None:
-        job = self._get(job_id, TrainingJob)
-        job.acknowledge_cancel(attempt)
-        return self._save(job)
+        def acknowledge() -> int | None:
+            job = self._get(job_id, TrainingJob)
+            job.acknowledge_cancel(attempt)
+            return self._save(job)
+        return self._retrying(acknowledge)
 
-    def job_training_set(self: Spanledger, job: TrainingJob) -> tuple[list[TrainingDocument], Split]:
-        """The job's data, by replaying the log up to its position, and its split."""
+    def job_training_set(self: Spanledger, job: TrainingJob) -> tuple[list[TrainingDocument], Split, str]:
+        """The job's data, by replaying the log up to its position; its split; its fingerprint.
+
+        A percentage split is shuffled with a seed taken from the data's fingerprint: the
+        same events give the same split, so a model trained twice on them scores the same.
+        """
         documents = replay(self.recorder, self.mapper, UUID(job.project_id), job.incarnation, job.log_position)
-        return documents, split(documents, job.evaluation, job.evaluation["seed"])
+        digest = fingerprint(documents)
+        return documents, split(documents, job.evaluation, int(digest[:8], 16)), digest
 
     # -- models ---------------------------------------------------------------------------
 
@@ -169,10 +206,10 @@ class TrainingCommands:
         return self._save(model)
 
     def model_training_set(self: Spanledger, resource_id: UUID, project_name: str, label: str
-                           ) -> tuple[Model, list[TrainingDocument], Split, str]:
+                           ) -> tuple[Model, Split, str]:
         """What the model trained and was tested on, reconstructed from the log; with the
         fingerprint of that reconstruction (equal to the model's, or the log was changed)."""
         model = self.get_model(resource_id, project_name, label)
         job = self._get(UUID(model.job_id), TrainingJob)
-        documents, parts = self.job_training_set(job)
-        return model, documents, parts, fingerprint(documents)
+        _, parts, digest = self.job_training_set(job)
+        return model, parts, digest

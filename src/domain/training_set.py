@@ -44,9 +44,6 @@ class Split:
     train: list[TrainingDocument]
     test: list[TrainingDocument]
 
-    def describe(self) -> dict[str, Any]:
-        return {"train": [d.name for d in self.train], "test": [d.name for d in self.test]}
-
 
 def _events(recorder: ApplicationRecorder, mapper: Mapper, up_to: int) -> Iterator[Any]:
     after = 0
@@ -92,8 +89,7 @@ def fingerprint(documents: list[TrainingDocument]) -> str:
 
 
 def split(documents: list[TrainingDocument], evaluation: dict[str, Any], seed: int) -> Split:
-    """Manual: each document's dataset. Percentage: a shuffle seeded by the job, so the same
-    job always splits the same way."""
+    """Manual: each document's dataset. Percentage: a shuffle with the given seed."""
     if evaluation["kind"] == "manual":
         parts = Split([d for d in documents if d.dataset == "Train"], [d for d in documents if d.dataset == "Test"])
     else:

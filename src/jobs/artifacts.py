@@ -7,10 +7,15 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+
+class ArtifactMissing(LookupError):
+    """An event names a digest whose file is not in this store (lost, or another machine's)."""
 
 
 class ArtifactStore:
@@ -26,23 +31,33 @@ class ArtifactStore:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 digest.update(chunk)
         name = digest.hexdigest()
-        target = self.path(name)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(".partial")
-            shutil.copyfile(source, partial)
-            os.replace(partial, target)  # appears whole or not at all
+        self._place(name, lambda partial: shutil.copyfile(source, partial))
         return name
 
     def put_json(self, value: Any) -> str:
         data = orjson.dumps(value)
-        self.root.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=self.root, delete=False) as f:
-            f.write(data)
+        name = hashlib.sha256(data).hexdigest()
+        self._place(name, lambda partial: Path(partial).write_bytes(data))
+        return name
+
+    def _place(self, digest: str, write: Callable[[str], object]) -> None:
+        """Writes under a temporary name of its own, then renames: the file appears whole or
+        not at all, and two workers storing the same content cannot trip over each other."""
+        target = self.path(digest)
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, partial = tempfile.mkstemp(dir=target.parent, suffix=".partial")
+        os.close(handle)
         try:
-            return self.put_file(Path(f.name))
-        finally:
-            os.unlink(f.name)
+            write(partial)
+            os.replace(partial, target)
+        except BaseException:
+            os.unlink(partial)
+            raise
 
     def get_json(self, digest: str) -> Any:
-        return orjson.loads(self.path(digest).read_bytes())
+        try:
+            return orjson.loads(self.path(digest).read_bytes())
+        except FileNotFoundError as missing:
+            raise ArtifactMissing(digest) from missing

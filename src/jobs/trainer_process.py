@@ -2,21 +2,29 @@
 holding the server's GIL, and a crash of it cannot take the server down.
 
 It trains on the texts it is given, predicts the test texts, and reports through a pipe:
-("progress", fraction), ("done", result) or ("error", message).
+("progress", fraction), ("done", result), ("cancelled", None) or ("error", reason). The
+reason is short and safe to show the project's users; the traceback goes to the log.
 """
 
 from __future__ import annotations
 
 import logging
-import traceback
+import os
+import signal
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event as StopEvent
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger(__name__)
+MAX_REASON = 300
+
 
 def run(pipe: Connection, stop: StopEvent, payload: dict[str, Any]) -> None:
+    # Ctrl+C reaches the whole process group: the worker decides what becomes of the job.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING)
+    parent = os.getppid()
     try:
         from ner.model import Tagger, TrainingCancelled, train
         from ner.recipes import Recipe
@@ -27,7 +35,8 @@ def run(pipe: Connection, stop: StopEvent, payload: dict[str, Any]) -> None:
                 for name, text, labels in payload["train"]]
         try:
             trained = train(docs, recipe, Path(payload["work_dir"]),
-                            progress=lambda done: pipe.send(("progress", done)), should_stop=stop.is_set)
+                            progress=lambda done: pipe.send(("progress", done)),
+                            should_stop=lambda: stop.is_set() or os.getppid() != parent)
         except TrainingCancelled:
             pipe.send(("cancelled", None))
             return
@@ -38,4 +47,5 @@ def run(pipe: Connection, stop: StopEvent, payload: dict[str, Any]) -> None:
             "predicted": [[(s.start, s.length, s.label) for s in spans] for spans in predicted],
         }))
     except Exception as error:  # reported to the job, which records TrainingFailed
-        pipe.send(("error", f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}"))
+        log.exception("training failed")
+        pipe.send(("error", f"Training failed: {type(error).__name__}: {error}"[:MAX_REASON]))

@@ -2,9 +2,10 @@
 
 It finds work in the read model (jobs not started, or whose worker's lease ran out) and
 claims a job on the command side, where only one claim can win. While the training runs in
-a child process it renews its lease with progress events; a lost lease (another worker took
-over after this one stalled) or a cancellation request stops the child. Completion records
-the model and the job's end in one transaction, so a job yields exactly one ModelTrained.
+a child process a LeaseKeeper renews the lease; a lost lease (another worker took over after
+this one stalled) stops the child without writing anything, a cancellation request stops it
+and records the cancellation. Completion records the model and the job's end in one
+transaction, so a job yields exactly one ModelTrained.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,17 +29,21 @@ from sqlalchemy import Engine
 from domain.application import Spanledger
 from domain.errors import Conflict, InvalidArgument
 from domain.offsets import OffsetMap
-from domain.training import TrainingJob
-from domain.training_set import Split, fingerprint
+from domain.training import TRAINING_SHARE, TrainingJob
+from domain.training_set import Split, TrainingDocument
 from jobs import trainer_process
 from jobs.artifacts import ArtifactStore
+from jobs.lease import LeaseKeeper
+from ner import recipes
 from ner.evaluation import Evaluation, evaluate
+from ner.recipes import Recipe
 from ner.spans import Span
 from projections import queries
 
 log = logging.getLogger(__name__)
 
-TRAINING_SHARE = 90  # percent of a job's progress that is training; the rest is evaluation
+CANCEL_GRACE_SECONDS = 30.0  # after a cancel, the child may finish its batch; then it is killed
+_POLL_SECONDS = 0.2
 
 
 def utcnow() -> datetime:
@@ -59,23 +65,35 @@ def metrics(result: Evaluation) -> dict[str, Any]:
     }
 
 
+class _Failed(Exception):
+    """The training process reported a failure; its reason is recorded on the job."""
+
+
+class _Stopped(Exception):
+    """The attempt ends without a word to the job: its lease was lost or the worker is
+    shutting down (the lease then runs out and another worker takes the job up)."""
+
+
 class TrainingWorker:
     def __init__(self, app: Spanledger, reads: Engine, artifacts: ArtifactStore, work_root: Path, *,
                  lease: timedelta = timedelta(seconds=60), poll_seconds: float = 1.0,
                  max_epochs: int | None = None, clock: Callable[[], datetime] = utcnow):
         self.app, self.reads, self.artifacts, self.work_root = app, reads, artifacts, work_root
         self.lease, self.poll_seconds, self.max_epochs, self.clock = lease, poll_seconds, max_epochs, clock
-        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:6]}"
+        self.name = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid4().hex[:6]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- running --------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._sweep_work_dirs()
         self._thread = threading.Thread(target=self._loop, name="training-worker", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        """Stops at once; a job in progress is left to its lease (another worker, or the next
+        start, takes it up)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
@@ -91,6 +109,15 @@ class TrainingWorker:
                 log.exception("training worker step failed")
             self._stop.wait(self.poll_seconds)
 
+    def _sweep_work_dirs(self) -> None:
+        """Removes what workers of this machine that are gone left behind: a killed worker
+        cannot clean up after itself."""
+        host = socket.gethostname()[:24]
+        for folder in self.work_root.glob(f"{host}-*"):
+            pid = folder.name[len(host) + 1:].split("-")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
+
     def claim_next(self) -> TrainingJob | None:
         now = self.clock()
         with self.reads.connect() as conn:
@@ -105,33 +132,62 @@ class TrainingWorker:
     # -- one job --------------------------------------------------------------------------
 
     def run(self, job: TrainingJob) -> None:
+        """Runs one claimed attempt to its end and records how it ended (unless the lease
+        was lost or the worker is stopping)."""
+        attempt = job.attempt
         if job.cancel_requested:  # asked to stop while its last worker was gone
-            self.app.acknowledge_training_cancel(job.id, job.attempt)
+            self.app.acknowledge_training_cancel(job.id, attempt)
             return
-        try:
-            documents, parts = self.app.job_training_set(job)
-        except InvalidArgument as error:
-            self.app.fail_training(job.id, job.attempt, error.message)
+        reason = self._refusal(job)
+        if reason:
+            self.app.fail_training(job.id, attempt, reason)
             return
-        work_dir = self.work_root / f"{job.id}-{job.attempt}"
+        recipe = recipes.from_dict(job.recipe)
+        assert recipe is not None  # _refusal checked
+        if self.max_epochs:
+            recipe = replace(recipe, max_epochs=self.max_epochs)
+        work_dir = self.work_root / self.name.replace(":", "-") / f"{job.id}-{attempt}"  # see _sweep_work_dirs
         work_dir.mkdir(parents=True, exist_ok=True)
+
+        def renew(percent: int) -> bool:
+            return self.app.record_training_progress(job.id, attempt, percent, self.clock(),
+                                                     self.lease).cancel_requested
+
         try:
-            outcome = self._train(job, parts, work_dir)
-            if outcome is not None:
-                self._complete(job, documents, parts, outcome)
+            with LeaseKeeper(renew, self.lease.total_seconds() / 4) as keeper:
+                documents, parts, digest = self.app.job_training_set(job)
+                outcome = self._train(recipe, parts, work_dir, keeper)
+                if outcome is None:
+                    self._acknowledge_cancel(job, attempt)
+                    return
+                keeper.progress = TRAINING_SHARE + 5
+                keeper.renew_now()
+                self._complete(job, attempt, recipe, documents, parts, digest, outcome, keeper)
+        except _Stopped as why:
+            log.warning("training job %s, attempt %d: %s", job.id, attempt, why)
+        except InvalidArgument as error:  # the data cannot be trained on (e.g. an empty test set)
+            self._fail(job, attempt, error.message)
+        except _Failed as failure:
+            self._fail(job, attempt, str(failure))
         except Conflict:
-            log.warning("training job %s: attempt %d lost its lease; leaving it to its new holder", job.id, job.attempt)
+            log.warning("training job %s: attempt %d no longer holds it", job.id, attempt)
+        except Exception as error:
+            log.exception("training job %s failed", job.id)
+            self._fail(job, attempt, f"Training failed: {type(error).__name__}.")
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
 
-    def _train(self, job: TrainingJob, parts: Split, work_dir: Path) -> dict[str, Any] | None:
-        """Runs the child process, renewing the lease; the child's result, or None when the
-        job was cancelled or failed (and recorded so)."""
-        recipe = dict(job.recipe)
-        if self.max_epochs:
-            recipe["max_epochs"] = self.max_epochs
+    def _refusal(self, job: TrainingJob) -> str | None:
+        if not self.app.training_project_alive(job):
+            return "The project was deleted."
+        if recipes.from_dict(job.recipe) is None:
+            return f"Recipe {job.recipe.get('name')!r} needs model files this worker does not have."
+        return None
+
+    def _train(self, recipe: Recipe, parts: Split, work_dir: Path, keeper: LeaseKeeper) -> dict[str, Any] | None:
+        """Runs the child process; its result, or None when the job was cancelled."""
         payload = {
-            "recipe": recipe,
+            "recipe": dict(recipe.__dict__),
             "work_dir": str(work_dir),
             "train": [(d.name, d.text, d.labels) for d in parts.train],
             "test": [d.text for d in parts.test],
@@ -142,44 +198,56 @@ class TrainingWorker:
         child = context.Process(target=trainer_process.run, args=(sender, stop, payload), daemon=True)
         child.start()
         sender.close()
-        percent, beat = 0, time.monotonic()
+        cancelled_at: float | None = None
         try:
             while True:
-                message = None
-                if receiver.poll(self.lease.total_seconds() / 4):
-                    try:
-                        message = receiver.recv()
-                    except EOFError:
-                        message = ("error", f"the training process ended unexpectedly (exit code {child.exitcode})")
-                kind, value = message or ("waiting", None)
+                if self._stop.is_set():
+                    raise _Stopped("the worker is stopping")
+                if keeper.lost.is_set():
+                    raise _Stopped("its lease was lost")
+                if keeper.cancel_requested.is_set() and cancelled_at is None:
+                    stop.set()
+                    cancelled_at = time.monotonic()
+                if cancelled_at is not None and time.monotonic() - cancelled_at > CANCEL_GRACE_SECONDS:
+                    return None
+                if not receiver.poll(_POLL_SECONDS):
+                    continue
+                try:
+                    kind, value = receiver.recv()
+                except EOFError:
+                    kind, value = "error", f"The training process ended unexpectedly (exit code {child.exitcode})."
                 if kind == "progress":
-                    percent = int(value * TRAINING_SHARE)
-                if kind in ("done", "error", "cancelled"):
-                    break
-                if time.monotonic() - beat >= self.lease.total_seconds() / 4 or kind == "progress":
-                    current = self.app.record_training_progress(job.id, job.attempt, percent, self.clock(), self.lease)
-                    beat = time.monotonic()
-                    if current.cancel_requested:
-                        stop.set()
-            if kind == "done":
-                return value
-            if kind == "cancelled" or stop.is_set():
-                self.app.acknowledge_training_cancel(job.id, job.attempt)
-            else:
-                self.app.fail_training(job.id, job.attempt, value)
-            return None
+                    keeper.progress = int(value * TRAINING_SHARE)
+                elif kind == "done":
+                    return value
+                elif kind == "cancelled":
+                    return None
+                elif kind == "error":
+                    raise _Failed(value)
         finally:
             stop.set()
-            child.join(timeout=30)
+            child.join(timeout=5)
             if child.is_alive():
                 child.kill()
+                child.join()
             receiver.close()
 
-    def _complete(self, job: TrainingJob, documents: list[Any], parts: Split, outcome: dict[str, Any]) -> None:
-        self.app.record_training_progress(job.id, job.attempt, TRAINING_SHARE + 5, self.clock(), self.lease)
+    def _acknowledge_cancel(self, job: TrainingJob, attempt: int) -> None:
+        self.app.acknowledge_training_cancel(job.id, attempt)
+        log.info("training job %s cancelled", job.id)
+
+    def _fail(self, job: TrainingJob, attempt: int, reason: str) -> None:
+        try:
+            self.app.fail_training(job.id, attempt, reason)
+        except Conflict:
+            log.warning("training job %s: attempt %d could not record its failure", job.id, attempt)
+
+    def _complete(self, job: TrainingJob, attempt: int, recipe: Recipe, documents: list[TrainingDocument],
+                  parts: Split, digest: str, outcome: dict[str, Any], keeper: LeaseKeeper) -> None:
         predicted = [[Span(o, o + n, e) for o, n, e in spans] for spans in outcome["predicted"]]
         expected = [[Span(o, o + n, e) for o, n, e in d.labels] for d in parts.test]
-        entity_types = sorted({e for d in documents for _, _, e in d.labels})
+        entity_types = sorted({e for d in documents for _, _, e in d.labels}
+                              | {s.label for spans in predicted for s in spans})
         result = evaluate(expected, predicted, entity_types)
         per_document = [
             {
@@ -191,13 +259,37 @@ class TrainingWorker:
             }
             for d, spans in zip(parts.test, predicted, strict=True)
         ]
-        self.app.complete_training(
-            job.id, job.attempt,
-            artifact=self.artifacts.put_file(Path(outcome["model"])),
-            evaluation_artifact=self.artifacts.put_json(per_document),
-            fingerprint=fingerprint(documents),
-            duration_seconds=round(outcome["seconds"], 3),
-            evaluation={**job.evaluation, "trainingDocuments": len(parts.train), "testingDocuments": len(parts.test)},
-            metrics=metrics(result),
-        )
+        artifact = self.artifacts.put_file(Path(outcome["model"]))
+        evaluation_artifact = self.artifacts.put_json(per_document)
+        if keeper.cancel_requested.is_set():
+            self._acknowledge_cancel(job, attempt)
+            return
+        if not self.app.training_project_alive(job):
+            self._fail(job, attempt, "The project was deleted.")
+            return
+        try:
+            self.app.complete_training(
+                job.id, attempt,
+                artifact=artifact, evaluation_artifact=evaluation_artifact, fingerprint=digest,
+                duration_seconds=round(outcome["seconds"], 3), recipe=recipe.to_dict(),
+                evaluation={**job.evaluation, "trainingDocuments": len(parts.train),
+                            "testingDocuments": len(parts.test)},
+                metrics=metrics(result),
+            )
+        except Conflict:
+            current = self.app.training_job(job.id)
+            if current is None or not current.cancel_requested:
+                raise
+            self._acknowledge_cancel(job, attempt)  # cancelled while the model was being stored
+            return
         log.info("training job %s done: micro F1 %.3f", job.id, result.micro.f1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -72,7 +72,6 @@ def build_embeddings(recipe: Recipe, corpus: Corpus) -> TokenEmbeddings:
     texts = (token.text for sentence in corpus.train for token in sentence)
     stack: list[TokenEmbeddings] = []
     if recipe.transformer:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a folder, never the hub
         stack.append(TransformerWordEmbeddings(
             recipe.transformer, layers="-1", subtoken_pooling="first", fine_tune=False,
             allow_long_sentences=True,

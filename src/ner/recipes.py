@@ -34,7 +34,8 @@ class Recipe:
     seed: int = 13
 
     def to_dict(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items()}
+        """By name and settings; not the model folder, which each machine resolves itself."""
+        return {k: v for k, v in self.__dict__.items() if k != "transformer"}
 
 
 def minilm_path() -> Path | None:
@@ -63,6 +64,12 @@ def by_name(name: str, **settings: object) -> Recipe | None:
     if name == "minilm-char" and (path := minilm_path()) is not None:
         return transformer_char(path, **settings)
     return None
+
+
+def from_dict(recipe: dict[str, object]) -> Recipe | None:
+    """The recipe a training job recorded, on this machine (None if its files are missing)."""
+    settings = {k: v for k, v in recipe.items() if k not in ("name", "transformer")}
+    return by_name(str(recipe["name"]), **settings)
 
 
 def transformer_char(model_path: str | Path, **settings: object) -> Recipe:

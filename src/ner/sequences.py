@@ -8,6 +8,7 @@ paragraphs 0.80, whole documents 0.83-0.86), so a sequence is as much of a docum
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from flair.data import Sentence, Token
@@ -66,21 +67,25 @@ def to_sequences(texts: list[LabeledText], with_labels: bool) -> list[Sequence]:
 
 
 def _label(sentence: Sentence, offsets: list[tuple[int, int]], spans: tuple[Span, ...]) -> None:
-    starts = {s: i for i, (s, _) in enumerate(offsets)}
-    ends = {e: i for i, (_, e) in enumerate(offsets)}
+    """Tags the tokens inside each span; a span edge in whitespace (a label that took a space
+    with it) moves inwards to the nearest token."""
+    starts = [s for s, _ in offsets]
+    ends = [e for _, e in offsets]
     for span in spans:
-        if span.start in starts and span.end in ends:
-            sentence[starts[span.start]:ends[span.end] + 1].add_label(TAG_TYPE, span.label)
+        first, last = bisect_left(starts, span.start), bisect_right(ends, span.end) - 1
+        if first <= last:
+            sentence[first:last + 1].add_label(TAG_TYPE, span.label)
 
 
 def predicted_spans(sequence: Sequence, text: str, label_name: str = TAG_TYPE) -> list[Span]:
     """The spans flair predicted on a sequence, as character offsets into the text; spans of
-    one type that only whitespace separates are one ("New" + "York" -> "New York")."""
+    one type that only spaces separate are one ("New" + "York" -> "New York"); a line break
+    keeps them apart."""
     spans: list[Span] = []
     for flair_span in sequence.sentence.get_spans(label_name):
         first, last = flair_span.tokens[0].idx - 1, flair_span.tokens[-1].idx - 1
         span = Span(sequence.offsets[first][0], sequence.offsets[last][1], flair_span.get_label(label_name).value)
-        if spans and spans[-1].label == span.label and not text[spans[-1].end:span.start].strip():
+        if spans and spans[-1].label == span.label and not text[spans[-1].end:span.start].strip(" \t"):
             span = Span(spans[-1].start, span.end, span.label)
             spans.pop()
         spans.append(span)

@@ -1,6 +1,8 @@
 """Training jobs on a real store with a real (tiny) flair model: the job's life, its data
 found by replaying the log, one job at a time, leases, cancellation."""
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -65,8 +67,9 @@ def test_a_job_trains_a_model_on_the_data_the_log_held_when_it_was_requested(con
     model = app.get_model(project, "p", "m1")
     tagger = Tagger(container.artifacts.path(model.artifact))  # as after a restart: from its file
     assert tagger.entity_types == ["Org", "Person"] and len(tagger.predict(["Alice Smith joined Hooli."])) == 1
-    _, docs, parts, reconstructed = app.model_training_set(project, "p", "m1")
-    assert reconstructed == model.fingerprint == fingerprint(docs)
+    _, parts, reconstructed = app.model_training_set(project, "p", "m1")
+    docs = parts.train + parts.test
+    assert reconstructed == model.fingerprint == fingerprint(sorted(docs, key=lambda d: d.name))
     assert len(docs) == 30 and [d.name for d in parts.test] == [f"doc{i:03d}" for i in range(0, 30, 5)]
     doc001 = next(d for d in docs if d.name == "doc001")
     assert len(doc001.labels) == 2  # the removal came after the job's log position
@@ -84,10 +87,10 @@ def test_one_training_at_a_time_per_project(container, project):
     first = request(app, project)
     with pytest.raises(Conflict, match="only one training"):
         request(app, project, "m2")
-    app.cancel_training(project, "p", str(first.id), ACTOR)
+    app.cancel_training(project, "p", str(first.id), ACTOR, datetime.now(UTC))
     assert app.training_job(first.id).status == "cancelled"
     with pytest.raises(Conflict, match="already ended"):
-        app.cancel_training(project, "p", str(first.id), ACTOR)
+        app.cancel_training(project, "p", str(first.id), ACTOR, datetime.now(UTC))
     second = request(app, project, "m2")
     assert second.sequence == first.sequence + 1
 
@@ -157,3 +160,75 @@ def test_training_again_under_a_label_replaces_the_model(container, project):
 
 def project_id(app, resource_id):
     return app.get_project(resource_id, "p").id
+
+
+def run_in_background(runner, job):
+    thread = threading.Thread(target=runner.run, args=(job,))
+    thread.start()
+    return thread
+
+
+def wait_for(condition, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_cancelling_a_running_job_stops_its_training(container, project):
+    app = container.app
+    job = request(app, project)
+    container.runner.catch_up()
+    # A short lease renews often; many epochs keep the training busy until the cancel comes.
+    runner = worker(container, max_epochs=500)
+    runner.lease = timedelta(seconds=2)
+    thread = run_in_background(runner, runner.claim_next())
+    wait_for(lambda: app.training_job(job.id).percent > 0)
+    app.cancel_training(project, "p", str(job.id), ACTOR, datetime.now(UTC))
+    assert app.training_job(job.id).status == "cancelling"
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert app.training_job(job.id).status == "cancelled"
+    with pytest.raises(NotFound):
+        app.get_model(project, "p", "m1")
+    container.runner.catch_up()
+    assert dump_read_model(container.engine) == rebuilt(container)
+
+
+def test_a_training_that_breaks_fails_the_job_with_its_reason(container, project):
+    app = container.app
+    job, _ = app.request_training(project, "p", model_label="m1", config_version="onehot-char",
+                                  evaluation={"kind": "manual"}, recipe={**RECIPE, "hidden_size": 0}, actor=ACTOR)
+    container.runner.catch_up()
+    runner = worker(container)
+    runner.run(runner.claim_next())
+    failed = app.training_job(job.id)
+    assert failed.status == "failed"
+    assert failed.reason.startswith("Training failed: ") and "Traceback" not in failed.reason
+    container.runner.catch_up()
+    with container.reads.connect() as conn:
+        (row,) = queries.list_training_jobs(conn, str(failed.project_id), 0, 10).rows
+    assert row.errors == [{"code": "TrainingFailed", "message": failed.reason}]
+    assert dump_read_model(container.engine) == rebuilt(container)
+
+
+def test_a_job_of_a_deleted_project_fails_without_training(container, project):
+    app = container.app
+    job = request(app, project)
+    container.runner.catch_up()
+    runner = worker(container)
+    claimed = runner.claim_next()
+    app.delete_project(project, "p", ACTOR)
+    runner.run(claimed)
+    assert app.training_job(job.id).status == "failed"
+    assert app.training_job(job.id).reason == "The project was deleted."
+
+
+def test_a_recipe_whose_files_this_machine_lacks_fails_the_job(container, project):
+    app = container.app
+    job, _ = app.request_training(project, "p", model_label="m1", config_version="latest",
+                                  evaluation={"kind": "manual"}, recipe={**RECIPE, "name": "nowhere"}, actor=ACTOR)
+    container.runner.catch_up()
+    runner = worker(container)
+    runner.run(runner.claim_next())
+    assert "needs model files" in app.training_job(job.id).reason

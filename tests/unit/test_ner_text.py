@@ -59,6 +59,22 @@ def test_predicted_spans_map_back_to_exact_offsets_and_whitespace_separated_piec
         ("New  York", "LOC"), ("Paris", "LOC")]
 
 
+def test_a_line_break_keeps_predicted_pieces_apart():
+    text = "Alice\nBob"
+    sequence = to_sequences([LabeledText(text)], with_labels=False)[0]
+    sequence.sentence[0:1].add_label("ner", "PER")
+    sequence.sentence[1:2].add_label("ner", "PER")
+    assert [text[s.start:s.end] for s in predicted_spans(sequence, text)] == ["Alice", "Bob"]
+
+
+def test_a_label_that_took_whitespace_with_it_still_tags_its_tokens():
+    text = "Ask  Alice Smith  today"
+    doc = LabeledText(text, (Span(3, 17, "PER"),))  # "  Alice Smith  "-ish: both edges in whitespace
+    (sequence,) = to_sequences([doc], with_labels=True)
+    assert [(s.text, s.get_label("ner").value) for s in sequence.sentence.get_spans("ner")] == [
+        ("Alice Smith", "PER")]
+
+
 def test_evaluation_counts_exact_spans_and_fills_the_confusion_matrix():
     gold = [[Span(0, 5, "PER"), Span(10, 14, "ORG"), Span(20, 25, "LOC")]]
     guess = [[Span(0, 5, "PER"), Span(10, 14, "PER"), Span(30, 33, "LOC")]]

@@ -3,7 +3,7 @@ starts training, polls it, and reads models and evaluations through these)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
@@ -15,13 +15,14 @@ from api.routes.projects import project_id, project_row
 from api.routing import BASE, authoring_router
 from api.schemas import TrainBody
 from domain.offsets import OffsetMap, StringIndexType
+from domain.training import TRAINING_SHARE
+from jobs.artifacts import ArtifactMissing
 from ner import recipes
 from projections import queries
 
 router = authoring_router()
 JOB_RETENTION = timedelta(days=7)
 MODEL_LIFETIME = timedelta(days=365)
-TRAINING_SHARE = 90  # of a job's percent; the rest is evaluation (see jobs.training)
 
 
 def _job_url(request: Request, project: str, job_id: str) -> str:
@@ -106,7 +107,8 @@ def _evaluation_options(evaluation: dict[str, Any]) -> dict[str, Any]:
 def training_config_versions(request: Request, principal: PrincipalDep, paging: PagingDep) -> dict:
     """The recipes a training can ask for by trainingConfigVersion ("latest": the default)."""
     names = ["latest", *(name for name in recipes.RECIPES if recipes.by_name(name) is not None)]
-    items = [{"trainingConfigVersion": name, "modelExpirationDate": None} for name in names]
+    expires = (datetime.now(UTC) + MODEL_LIFETIME).date().isoformat()  # of a model trained today
+    items = [{"trainingConfigVersion": name, "modelExpirationDate": expires} for name in names]
     return page(request, paging, items[paging.skip:paging.skip + paging.size], paging.skip + paging.size < len(items))
 
 
@@ -158,7 +160,8 @@ def cancel_training(
     projectName: str, jobId: str, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
 ) -> Response:
-    position = container.app.cancel_training(principal.resource_id, projectName, jobId, principal.actor)
+    position = container.app.cancel_training(principal.resource_id, projectName, jobId, principal.actor,
+                                             datetime.now(UTC))
     response = Response(status_code=202, headers={"Operation-Location": _job_url(request, projectName, jobId)})
     record_write(response, container, principal, position)
     return response
@@ -242,7 +245,11 @@ def evaluation_results(
     with container.reads.connect() as conn:
         row = _model_row(conn, principal, projectName, trainedModelLabel)
         language = project_row(conn, principal, projectName).language
-    documents = container.artifacts.get_json(row.evaluation_artifact)
+    try:
+        documents = container.artifacts.get_json(row.evaluation_artifact)
+    except ArtifactMissing:
+        raise ApiError(404, "NotFound", f"The evaluation of model {trainedModelLabel!r} is not stored on this "
+                       "server.", "trainedModelLabel") from None
     items = []
     for doc in documents[paging.skip:paging.skip + paging.size]:
         offsets = OffsetMap.from_astral(doc["astral"], doc["length"])
@@ -268,7 +275,7 @@ def training_set(
 ) -> dict:
     """The exact documents and labels the model trained and was tested on, reconstructed by
     replaying the log up to the position the training read (extension)."""
-    model, _, parts, reconstructed = container.app.model_training_set(
+    model, parts, reconstructed = container.app.model_training_set(
         principal.resource_id, projectName, trainedModelLabel)
     chosen = [("train", d) for d in parts.train] + [("test", d) for d in parts.test]
     if split:
