@@ -179,3 +179,17 @@ def training_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
 def api(server: LiveServer) -> Iterator[Api]:
     with server.api() as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real flair model (Person, Org) trained once for the session on tests.training_data."""
+    from ner.model import train
+    from ner.recipes import onehot_char
+    from ner.spans import LabeledText, Span
+    from tests.training_data import documents
+
+    texts = [LabeledText(d.text, tuple(Span(l.offset, l.offset + l.length, l.category) for l in labels), d.name)
+             for d, labels in documents(30)]
+    recipe = onehot_char(max_epochs=20, hidden_size=32, mini_batch_size=4)
+    return train(texts, recipe, tmp_path_factory.mktemp("tiny-model")).path

@@ -46,12 +46,12 @@ def serve(settings: Settings) -> None:
 
 
 def worker(settings: Settings) -> None:
-    """A training worker on its own (for more of them, or apart from the API)."""
+    """Training and auto-labeling workers on their own (for more of them, or apart from the API)."""
     container = _container(settings, follow=True, work=True)
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
-    print(f"spanledger worker {container.worker.name} waiting for training jobs", flush=True)
+    print(f"spanledger worker {container.worker.name} waiting for training and auto-labeling jobs", flush=True)
     try:
         stopped.wait()
     finally:
@@ -102,10 +102,10 @@ def resources(settings: Settings, args: argparse.Namespace) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spanledger", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("serve", help="run the API, the projections and a training worker")
+    s = sub.add_parser("serve", help="run the API, the projections and the workers")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
-    sub.add_parser("worker", help="run a training worker (and the projections) without the API")
+    sub.add_parser("worker", help="run the training and auto-labeling workers (and the projections) without the API")
     r = sub.add_parser("resources", help="create resources and manage their API keys")
     rsub = r.add_subparsers(dest="action", required=True)
     create = rsub.add_parser("create", help="create a resource; prints its first API key")

@@ -22,6 +22,7 @@ _STATUS = {
     domain.NotFound: 404,
     domain.Conflict: 409,
     domain.PreconditionFailed: 412,
+    domain.QuotaExceeded: 403,  # as Azure answers a spent quota
 }
 
 

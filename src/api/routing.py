@@ -37,6 +37,6 @@ class JsonRoute(APIRoute):
         return with_orjson
 
 
-def authoring_router() -> APIRouter:
+def authoring_router(prefix: str = BASE) -> APIRouter:
     """A router for routes under Azure's authoring path: api-version required, orjson bodies."""
-    return APIRouter(prefix=BASE, route_class=JsonRoute, dependencies=[Depends(check_api_version)])
+    return APIRouter(prefix=prefix, route_class=JsonRoute, dependencies=[Depends(check_api_version)])

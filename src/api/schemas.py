@@ -71,3 +71,20 @@ class TrainBody(Body):
     model_label: str
     training_config_version: str = "latest"
     evaluation_options: EvaluationOptionsBody | None = None
+
+
+class DocumentFilterBody(Body):
+    labeled: bool | None = None
+    entity: str | None = Field(default=None, min_length=1)
+    dataset: Literal["Train", "Test"] | None = None
+
+
+class AutoLabelBody(Body):
+    """What an auto-labeling job covers: documents by name, or by filter (by default the
+    documents without labels)."""
+
+    model_label: str
+    entities: list[str] | None = Field(default=None, max_length=200)
+    documents: list[str] | None = Field(default=None, min_length=1, max_length=100_000)
+    filter: DocumentFilterBody | None = None
+    min_confidence: float = Field(default=0.0, ge=0, le=1)

@@ -18,11 +18,14 @@ from sqlalchemy.engine import make_url
 from bootstrap.settings import Settings
 from domain.application import LabelStatistics, Spanledger
 from jobs.artifacts import ArtifactStore
+from jobs.autolabel import AutoLabelWorker
 from jobs.training import TrainingWorker
 from projections import queries
 from projections.audit import AuditProjection
+from projections.autolabel import AutoLabelProjection
 from projections.follow import Follower, postgres_listener
 from projections.labeling import LabelingProjection
+from projections.quota import QuotaProjection
 from projections.runner import ProjectionRunner
 from projections.training import TrainingProjection
 
@@ -41,6 +44,7 @@ class Container:
     artifacts: ArtifactStore = field(init=False)
     follower: Follower | None = None
     worker: TrainingWorker | None = None
+    autolabel_worker: AutoLabelWorker | None = None
     # The latest log position each API key wrote (in this process), so that its next
     # reads see its own writes.
     _written: dict[str, int] = field(default_factory=dict)
@@ -77,8 +81,9 @@ class Container:
             return queries.latest_training_sequence(conn, str(project_id))
 
     def close(self) -> None:
-        if self.worker is not None:
-            self.worker.stop()
+        for worker in (self.worker, self.autolabel_worker):
+            if worker is not None:
+                worker.stop()
         if self.follower is not None:
             self.follower.stop()
         self.app.close()
@@ -132,12 +137,13 @@ def read_model_engine(settings: Settings) -> Engine:
 
 def build(settings: Settings | None = None, *, follow: bool = False, work: bool = False) -> Container:
     """The application and its read model; `follow` keeps the read model following the
-    log, `work` runs a training worker too (both threads of this process)."""
+    log, `work` runs the training and auto-labeling workers too (threads of this process)."""
     settings = settings or Settings()
     app = Spanledger(event_store_env(settings))
     engine = read_model_engine(settings)
     runner = ProjectionRunner(
-        app.recorder, engine, [LabelingProjection(), AuditProjection(), TrainingProjection()],
+        app.recorder, engine,
+        [LabelingProjection(), AuditProjection(), TrainingProjection(), AutoLabelProjection(), QuotaProjection()],
         settings.projection_batch_size,
     )
     runner.create_tables()
@@ -157,4 +163,9 @@ def build(settings: Settings | None = None, *, follow: bool = False, work: bool 
             lease=timedelta(seconds=settings.training_lease_seconds), max_epochs=settings.training_max_epochs,
         )
         container.worker.start()
+        container.autolabel_worker = AutoLabelWorker(
+            app, container.reads, container.artifacts, lease=timedelta(seconds=settings.autolabel_lease_seconds),
+            batch_documents=settings.autolabel_batch_documents,
+        )
+        container.autolabel_worker.start()
     return container

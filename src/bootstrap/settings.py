@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     training_lease_seconds: float = 60.0
     # Overrides the recipes' number of epochs (small, quick models for tests and trials).
     training_max_epochs: int | None = None
+    # The same for auto-labeling jobs, whose worker reports after every batch of documents.
+    autolabel_lease_seconds: float = 60.0
+    autolabel_batch_documents: int = 64
 
     @field_validator("database_url")
     @classmethod

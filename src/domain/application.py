@@ -18,10 +18,13 @@ from eventsourcing.persistence import RecordConflictError
 from eventsourcing.utils import get_topic
 
 from domain import ids
+from domain.autolabel import AutoLabelJob
+from domain.autolabel_commands import AutoLabelCommands
 from domain.document import Document
 from domain.errors import ConcurrentModification, Conflict, InvalidArgument, NotFound, PreconditionFailed
 from domain.offsets import OffsetMap, StringIndexType
 from domain.project import Project
+from domain.quota import QuotaLedger
 from domain.resource import DEFAULT_MONTHLY_TEXT_RECORDS, Resource
 from domain.rules import check_document_capacity, check_document_name, check_project_name
 from domain.training import Model, TrainingJob
@@ -29,6 +32,7 @@ from domain.training_commands import TrainingCommands
 from domain.transcoding import OrjsonTranscoder
 
 A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
 
 @dataclass(frozen=True)
 class LabelStatistics:
@@ -81,7 +85,7 @@ class LabelsSaved:
     position: int | None
 
 
-class Spanledger(TrainingCommands, Application[UUID]):
+class Spanledger(TrainingCommands, AutoLabelCommands, Application[UUID]):
     name = "spanledger"
     env: ClassVar[dict[str, str]] = {
         "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
@@ -93,6 +97,8 @@ class Spanledger(TrainingCommands, Application[UUID]):
         Resource: 100,
         TrainingJob: 100,
         Model: 100,
+        AutoLabelJob: 100,
+        QuotaLedger: 100,
     }
 
     def __init__(self, env: dict[str, str] | None = None):
@@ -116,6 +122,17 @@ class Spanledger(TrainingCommands, Application[UUID]):
         for listener in self.on_saved:
             listener(position)
         return position
+
+    def _retrying(self, change: Callable[[], T], attempts: int = 5) -> T:
+        """Runs a change again when someone else wrote the same aggregates first (a user's
+        cancel while a worker reports progress, say): it is decided afresh on the reloaded
+        aggregates each time, never merged."""
+        for _ in range(attempts - 1):
+            try:
+                return change()
+            except ConcurrentModification:
+                continue
+        return change()
 
     def _get(self, aggregate_id: UUID, cls: type[A]) -> A | None:
         """The aggregate of type `cls` with that id, if there is one (ids can come from

@@ -1,4 +1,5 @@
-"""The Document aggregate: its text, its dataset and its user labels.
+"""The Document aggregate: its text, its dataset, its user labels and the auto-label
+suggestions models made on it.
 
 Offsets here are Python string indexes (code points); the API converts other units at the edge.
 Every event names its project and document so the log reads on its own (audit, replay).
@@ -42,8 +43,10 @@ class Document(Aggregate):
             doc.language = self.language
             doc.dataset = self.dataset
             doc.labels = {}
-            # Label ids are never reused, not even across a deletion and re-adding.
+            doc.suggestions = {}
+            # Label and suggestion ids are never reused, not even across a deletion and re-adding.
             doc.next_label = getattr(doc, "next_label", 1)
+            doc.next_suggestion = getattr(doc, "next_suggestion", 1)
             doc.deleted = False
 
     class DatasetChanged(Event):
@@ -59,6 +62,7 @@ class Document(Aggregate):
         def apply(self, doc: Document) -> None:
             doc.deleted = True
             doc.labels = {}
+            doc.suggestions = {}
 
     class LabelAdded(Event):
         TOPIC = "LabelAdded"
@@ -89,6 +93,25 @@ class Document(Aggregate):
         def apply(self, doc: Document) -> None:
             del doc.labels[self.label_id]
 
+    class AutoLabelSuggested(Event):
+        TOPIC = "AutoLabelSuggested"
+        suggestion_id: str
+        entity: str
+        entity_id: str
+        offset: int
+        length: int
+        confidence: float
+        model_label: str
+        job_id: str
+
+        def apply(self, doc: Document) -> None:
+            doc.suggestions[self.suggestion_id] = {
+                "entity": self.entity, "entity_id": self.entity_id, "offset": self.offset, "length": self.length,
+                "confidence": self.confidence, "model_label": self.model_label, "job_id": self.job_id,
+                "state": "pending",
+            }
+            doc.next_suggestion += 1
+
     Snapshot = snapshot_class("DocumentSnapshot")
 
     def __init__(self) -> None:
@@ -99,7 +122,10 @@ class Document(Aggregate):
         self.dataset: str
         # label id -> {"entity", "entity_id", "offset", "length"}; see live_labels().
         self.labels: dict[str, dict[str, Any]]
+        # suggestion id -> the label's fields, "confidence", "model_label", "job_id", "state"
+        self.suggestions: dict[str, dict[str, Any]]
         self.next_label: int
+        self.next_suggestion: int
         self.deleted: bool
 
     @classmethod
@@ -187,3 +213,28 @@ class Document(Aggregate):
             self.LabelRemoved, actor, label_id=label_id, entity=label["entity"], entity_id=label["entity_id"],
             offset=label["offset"], length=label["length"],
         )
+
+    def suggest(self, project: Project, entity: str, offset: int, length: int, confidence: float,
+                model_label: str, job_id: str, actor: str) -> str | None:
+        """Records a model's suggestion, unless a user label already covers the place (the
+        user label wins: any overlapping one, or only one of the same entity where the
+        project allows overlaps), the entity is gone, or the same span is already pending.
+        Answers the suggestion's id, or None when it was not recorded."""
+        entity_id = project.entities.get(entity)
+        if entity_id is None or length < 1 or offset < 0 or offset + length > len(self.text):
+            return None
+        end = offset + length
+        for label in self.live_labels(project).values():
+            overlaps = offset < label["offset"] + label["length"] and label["offset"] < end
+            if overlaps and (not project.overlap_allowed or label["entity"] == entity):
+                return None
+        for other in self.suggestions.values():
+            if (other["state"] == "pending" and other["offset"] == offset and other["length"] == length
+                    and other["entity"] == entity):
+                return None
+        suggestion_id = f"S{self.next_suggestion}"
+        self._trigger(
+            self.AutoLabelSuggested, actor, suggestion_id=suggestion_id, entity=entity, entity_id=entity_id,
+            offset=offset, length=length, confidence=round(confidence, 4), model_label=model_label, job_id=job_id,
+        )
+        return suggestion_id

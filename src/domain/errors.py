@@ -27,6 +27,12 @@ class NotFound(DomainError):
     code = "NotFound"
 
 
+class QuotaExceeded(DomainError):
+    """The monthly text-record quota has no room for what was asked."""
+
+    code = "QuotaExceeded"
+
+
 class Conflict(DomainError):
     code = "Conflict"
 

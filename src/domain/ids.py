@@ -25,3 +25,13 @@ def document_id(project: UUID, incarnation: int, name: str) -> UUID:
     # A deleted and re-created project starts with no documents: its documents live under
     # the new incarnation (the version of the project's latest ProjectCreated event).
     return uuid5(project, f"document:{incarnation}:{name}")
+
+
+def quota_ledger_id(resource: UUID, month: str) -> UUID:
+    """One ledger per resource and calendar month (UTC), "YYYY-MM"."""
+    return uuid5(resource, f"quota:{month}")
+
+
+def autolabel_job_id(project: UUID, incarnation: int, idempotency_key: str) -> UUID:
+    """A start retried with the same Idempotency-Key finds the job the first one started."""
+    return uuid5(project, f"autolabel:{incarnation}:{idempotency_key}")

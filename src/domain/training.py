@@ -19,11 +19,18 @@ from eventsourcing.domain import Aggregate
 
 from domain.aggregate import Recreatable, snapshot_class
 from domain.errors import Conflict, InvalidArgument
+from domain.jobs import (
+    CANCELLED,
+    CANCELLING,
+    ENDED,
+    FAILED,
+    MAX_ATTEMPTS,
+    NOT_STARTED,
+    RUNNING,
+    SUCCEEDED,
+    claimable,
+)
 
-NOT_STARTED, RUNNING, SUCCEEDED, FAILED, CANCELLING, CANCELLED = (
-    "notStarted", "running", "succeeded", "failed", "cancelling", "cancelled")
-ENDED = {SUCCEEDED, FAILED, CANCELLED}
-MAX_ATTEMPTS = 3  # a job that no worker finished this many times fails rather than loop
 TRAINING_SHARE = 90  # of a job's percent, the training part; the rest is evaluation
 _MODEL_LABEL = re.compile(r"[A-Za-z0-9_.-]{1,50}")
 
@@ -177,10 +184,7 @@ class TrainingJob(Aggregate):
         self.trigger_event(event_class, actor=actor, project_id=self.project_id, **kwargs)
 
     def claimable(self, now: datetime) -> bool:
-        """Not started yet, or its worker's lease ran out (the worker died)."""
-        if self.status == NOT_STARTED:
-            return True
-        return self.status in (RUNNING, CANCELLING) and datetime.fromisoformat(self.lease_expires) <= now
+        return claimable(self.status, self.lease_expires, now)
 
     def start(self, worker: str, now: datetime, lease: timedelta) -> bool:
         """Takes the job for a new attempt; after MAX_ATTEMPTS, ends it as failed instead
@@ -249,8 +253,9 @@ class Model(Aggregate):
         duration_seconds: float
         recipe: dict[str, Any]
         training_config_version: str
-        evaluation: dict[str, Any]  # the options, the split's seed and how many documents each part had
+        evaluation: dict[str, Any]  # the options and how many documents each part had
         metrics: dict[str, Any]
+        entity_types: list[str]  # what the model can predict
 
         def apply(self, model: Model) -> None:
             model.project_id = self.project_id
@@ -259,6 +264,8 @@ class Model(Aggregate):
             model.artifact = self.artifact
             model.fingerprint = self.fingerprint
             model.log_position = self.log_position
+            model.entity_types = self.entity_types
+            model.metrics = self.metrics
             model.deleted = False
 
     class Deleted(Event):

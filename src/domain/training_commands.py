@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.aggregate import recreate
@@ -23,8 +22,6 @@ from domain.training_set import Split, TrainingDocument, fingerprint, replay, sp
 if TYPE_CHECKING:
     from domain.application import Spanledger
 
-T = TypeVar("T")
-_RETRIES = 5
 
 
 class TrainingCommands:
@@ -107,16 +104,6 @@ class TrainingCommands:
         return self._save(job)
 
     # -- what workers do ------------------------------------------------------------------
-
-    def _retrying(self: Spanledger, change: Callable[[], T]) -> T:
-        """Runs a worker's change again when someone else wrote the job first (a user's
-        cancel, say): the change is decided afresh on the reloaded job each time."""
-        for _ in range(_RETRIES - 1):
-            try:
-                return change()
-            except ConcurrentModification:
-                continue
-        return change()
 
     def training_job(self: Spanledger, job_id: UUID) -> TrainingJob | None:
         return self._get(job_id, TrainingJob)

@@ -40,9 +40,11 @@ def run(pipe: Connection, stop: StopEvent, payload: dict[str, Any]) -> None:
         except TrainingCancelled:
             pipe.send(("cancelled", None))
             return
-        predicted = Tagger(trained.path).predict(payload["test"])
+        tagger = Tagger(trained.path)
+        predicted = tagger.predict(payload["test"])
         pipe.send(("done", {
             "model": str(trained.path),
+            "entity_types": tagger.entity_types,
             "seconds": trained.seconds,
             "predicted": [[(s.start, s.length, s.label) for s in spans] for spans in predicted],
         }))

@@ -272,6 +272,7 @@ class TrainingWorker:
                 job.id, attempt,
                 artifact=artifact, evaluation_artifact=evaluation_artifact, fingerprint=digest,
                 duration_seconds=round(outcome["seconds"], 3), recipe=recipe.to_dict(),
+                entity_types=outcome["entity_types"],
                 evaluation={**job.evaluation, "trainingDocuments": len(parts.train),
                             "testingDocuments": len(parts.test)},
                 metrics=metrics(result),

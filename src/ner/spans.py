@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, order=True)
@@ -10,6 +10,7 @@ class Span:
     start: int
     end: int
     label: str
+    score: float = field(default=1.0, compare=False)  # the model's confidence, for predictions
 
     @property
     def length(self) -> int:

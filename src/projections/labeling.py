@@ -1,4 +1,5 @@
-"""The labeling views: projects, entities, documents, their current labels, entity statistics.
+"""The labeling views: projects, entities, documents, their current labels, entity statistics,
+and the auto-label suggestions on documents.
 
 Label and document events (the bulk of any log) are buffered per batch and written with a
 few executemany statements; the rare events that need to see the rows as they stand
@@ -23,18 +24,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from domain.rules import text_records
 from projections.bulk import insert_rows
 from projections.runner import Event
-from projections.tables import deletion_jobs, documents, entities, entity_stats, labels, projects
+from projections.tables import deletion_jobs, documents, entities, entity_stats, labels, projects, suggestions
 
 _DOCUMENT_COLUMNS = ("id", "project_id", "name", "language", "dataset", "text", "characters", "text_records",
                      "label_count", "version", "created_at", "modified_at")
 _LABEL_COLUMNS = ("document_id", "label_id", "entity", "dataset", "offset", "length", "created_at", "actor")
+_SUGGESTION_COLUMNS = ("document_id", "suggestion_id", "project_id", "entity", "offset", "length", "confidence",
+                       "model_label", "job_id", "state", "created_at")
 _PROJECT_COLUMNS = ("language", "description", "multilingual", "settings",
                     "storage_input_container_name", "overlap_policy")
 
 
 class LabelingProjection:
     name = "labeling"
-    tables = (projects, entities, documents, labels, entity_stats, deletion_jobs)
+    tables = (projects, entities, documents, labels, entity_stats, deletion_jobs, suggestions)
 
     def apply(self, conn: Connection, events: Sequence[Event]) -> None:
         batch = _Batch(conn)
@@ -61,6 +64,7 @@ class _Batch:
         self.new_documents: list[tuple[Any, ...]] = []
         self.new_labels: dict[tuple[str, str], tuple[Any, ...]] = {}
         self.removed_labels: list[dict[str, str]] = []
+        self.new_suggestions: list[tuple[Any, ...]] = []
         # document id -> [label count delta, version, modified at]
         self.touched: dict[str, list[Any]] = {}
         self.stats: Counter[tuple[str, str, str]] = Counter()
@@ -102,6 +106,7 @@ class _Batch:
                 self.removed_labels,
             )
         insert_rows(conn, labels, _LABEL_COLUMNS, list(self.new_labels.values()))
+        insert_rows(conn, suggestions, _SUGGESTION_COLUMNS, self.new_suggestions)
         if self.touched:
             conn.execute(
                 update(documents)
@@ -112,7 +117,7 @@ class _Batch:
             )
         if self.stats:
             self._write_stats()
-        self.new_documents, self.new_labels, self.removed_labels = [], {}, []
+        self.new_documents, self.new_labels, self.removed_labels, self.new_suggestions = [], {}, [], []
         self.touched, self.stats = {}, Counter()
 
     def _write_stats(self) -> None:
@@ -177,7 +182,7 @@ def _project_deleted(b: _Batch, e: Event) -> None:
     project = e.aggregate_id
     row = b.conn.execute(select(projects.c.resource_id, projects.c.name).where(projects.c.id == project)).one()
     b.conn.execute(delete(labels).where(labels.c.document_id.in_(_documents_of(project))))
-    for table in (documents, entities, entity_stats):
+    for table in (documents, entities, entity_stats, suggestions):
         b.conn.execute(delete(table).where(table.c.project_id == project))
     b.conn.execute(delete(projects).where(projects.c.id == project))
     b.conn.execute(insert(deletion_jobs).values(
@@ -207,6 +212,7 @@ def _entity_removed(b: _Batch, e: Event) -> None:
             [{"d": d, "n": n} for d, n in per_document],
         )
     b.conn.execute(delete(labels).where(of_entity))
+    b.conn.execute(delete(suggestions).where((suggestions.c.project_id == project) & (suggestions.c.entity == entity)))
     b.conn.execute(delete(entity_stats).where((entity_stats.c.project_id == project) & (entity_stats.c.entity == entity)))
     b.conn.execute(delete(entities).where((entities.c.project_id == project) & (entities.c.name == entity)))
     b.entities.get(project, {}).pop(entity, None)
@@ -250,7 +256,8 @@ def _document_deleted(b: _Batch, e: Event) -> None:
     project, dataset = doc
     for entity, n in b.label_counts(labels.c.document_id == e.aggregate_id, labels.c.entity):
         b.stats[(project, entity, dataset)] -= n
-    b.conn.execute(delete(labels).where(labels.c.document_id == e.aggregate_id))
+    for table in (labels, suggestions):
+        b.conn.execute(delete(table).where(table.c.document_id == e.aggregate_id))
     b.conn.execute(delete(documents).where(documents.c.id == e.aggregate_id))
 
 
@@ -279,6 +286,18 @@ def _label_removed(b: _Batch, e: Event) -> None:
     b.stats[(project, d["entity"], dataset)] -= 1
 
 
+def _suggested(b: _Batch, e: Event) -> None:
+    live = b.live_label(e)
+    if live is None:
+        return
+    d = e.data
+    b.new_suggestions.append((
+        e.aggregate_id, d["suggestion_id"], live[0], d["entity"], d["offset"], d["length"], d["confidence"],
+        d["model_label"], d["job_id"], "pending", d["timestamp"],
+    ))
+    b.touch(e)  # the document's version moved (its ETag)
+
+
 _HANDLERS: dict[str, Callable[[_Batch, Event], None]] = {
     "ProjectCreated": _project_created,
     "ProjectUpdated": _project_updated,
@@ -290,6 +309,8 @@ _HANDLERS: dict[str, Callable[[_Batch, Event], None]] = {
     "DocumentDeleted": _document_deleted,
     "LabelAdded": _label_added,
     "LabelRemoved": _label_removed,
+    "AutoLabelSuggested": _suggested,
 }
-_DOCUMENT_EVENTS = {"DocumentAdded", "DocumentDatasetChanged", "DocumentDeleted", "LabelAdded", "LabelRemoved"}
-_DOCUMENT_CHANGES = {"DocumentDatasetChanged", "DocumentDeleted", "LabelAdded", "LabelRemoved"}
+_DOCUMENT_EVENTS = {"DocumentAdded", "DocumentDatasetChanged", "DocumentDeleted", "LabelAdded", "LabelRemoved",
+                    "AutoLabelSuggested"}
+_DOCUMENT_CHANGES = _DOCUMENT_EVENTS - {"DocumentAdded"}

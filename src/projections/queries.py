@@ -17,6 +17,7 @@ from domain.application import LabelStatistics
 from domain.offsets import OffsetMap
 from projections.tables import (
     audit_events,
+    autolabel_jobs,
     deletion_jobs,
     documents,
     entities,
@@ -24,6 +25,9 @@ from projections.tables import (
     labels,
     models,
     projects,
+    quota_limits,
+    quota_usage,
+    suggestions,
     training_jobs,
 )
 
@@ -122,6 +126,15 @@ def get_document(conn: Connection, project_id: str, name: str) -> tuple[Row[Any]
     return doc, doc_labels
 
 
+def document_suggestions(conn: Connection, document_id: str) -> list[Row[Any]]:
+    s = suggestions.c
+    return list(conn.execute(
+        select(s.suggestion_id, s.entity, s.offset, s.length, s.confidence, s.model_label, s.job_id, s.state,
+               s.created_at)
+        .where(s.document_id == document_id).order_by(s.offset, s.length, s.suggestion_id)
+    ))
+
+
 def deletion_job(conn: Connection, resource_id: str, job_id: str) -> Row[Any] | None:
     return conn.execute(
         select(deletion_jobs).where(deletion_jobs.c.job_id == job_id, deletion_jobs.c.resource_id == resource_id)
@@ -207,3 +220,76 @@ def get_model(conn: Connection, project_id: str, label: str) -> Row[Any] | None:
 
 def list_models(conn: Connection, project_id: str, skip: int, limit: int) -> Page:
     return _page(conn, select(models).where(models.c.project_id == project_id).order_by(models.c.label), skip, limit)
+
+
+# -- auto-labeling and quota --------------------------------------------------------------
+
+def select_documents(
+    conn: Connection, project_id: str, *, names: list[str] | None = None, labeled: bool | None = None,
+    entity: str | None = None, dataset: str | None = None,
+) -> list[Row[Any]]:
+    """(name, characters, text_records) of the documents named (those that exist, in the
+    order given) or of those matching the filter (by name)."""
+    d = documents.c
+    query = select(d.name, d.characters, d.text_records).where(d.project_id == project_id)
+    if names is not None:
+        found = {}
+        for start in range(0, len(names), 500):  # bounded IN lists
+            chunk = names[start:start + 500]
+            found.update((r.name, r) for r in conn.execute(query.where(d.name.in_(chunk))))
+        return [found[n] for n in names if n in found]
+    if labeled is not None:
+        query = query.where(d.label_count > 0 if labeled else d.label_count == 0)
+    if dataset is not None:
+        query = query.where(d.dataset == dataset)
+    if entity is not None:
+        query = query.where(exists().where(and_(labels.c.document_id == d.id, labels.c.entity == entity)))
+    return list(conn.execute(query.order_by(d.name)))
+
+
+def claimable_autolabel_jobs(conn: Connection, now: str, limit: int = 10) -> list[str]:
+    """Jobs nobody runs: not started, or their worker's lease ran out before `now`."""
+    j = autolabel_jobs.c
+    stale = j.status.in_(("running", "cancelling")) & (j.lease_expires < now)
+    query = select(j.job_id).where((j.status == "notStarted") | stale).order_by(j.created_at).limit(limit)
+    return list(conn.scalars(query))
+
+
+def get_autolabel_job(conn: Connection, project_id: str, job_id: str) -> Row[Any] | None:
+    return conn.execute(
+        select(autolabel_jobs).where(autolabel_jobs.c.project_id == project_id, autolabel_jobs.c.job_id == job_id)
+    ).first()
+
+
+def list_autolabel_jobs(conn: Connection, project_id: str, skip: int, limit: int) -> Page:
+    j = autolabel_jobs.c
+    return _page(conn, select(autolabel_jobs).where(j.project_id == project_id).order_by(j.created_at, j.job_id),
+                 skip, limit)
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    limit: int
+    projects: dict[str, dict[str, int]]  # project id -> reserved, charged, refunded
+
+    def total(self, field: str) -> int:
+        return sum(p[field] for p in self.projects.values())
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - (self.total("reserved") - self.total("refunded")), 0)
+
+
+def quota_usage_of(conn: Connection, resource_id: str, month: str) -> QuotaUsage:
+    limit = conn.scalar(select(quota_limits.c.monthly_text_records).where(quota_limits.c.resource_id == resource_id))
+    q = quota_usage.c
+    rows = conn.execute(select(q.project_id, q.reserved, q.charged, q.refunded)
+                        .where(q.resource_id == resource_id, q.month == month))
+    return QuotaUsage(limit or 0, {r.project_id: {"reserved": r.reserved, "charged": r.charged,
+                                                   "refunded": r.refunded} for r in rows})
+
+
+def project_names(conn: Connection, project_ids: list[str]) -> dict[str, str]:
+    if not project_ids:
+        return {}
+    return dict(conn.execute(select(projects.c.id, projects.c.name).where(projects.c.id.in_(project_ids))).all())

@@ -180,5 +180,74 @@ models = Table(
     Column("training_config_version", String(64), nullable=False),
     Column("evaluation", JSON, nullable=False),
     Column("metrics", JSON, nullable=False),
+    Column("entity_types", JSON, nullable=False),
     Column("trained_at", TIME, nullable=False),
+)
+
+autolabel_projects = Table(
+    "autolabel_projects",
+    metadata,
+    Column("project_id", ID, primary_key=True),
+    Column("incarnation", Integer, nullable=False),
+)
+
+autolabel_jobs = Table(
+    "autolabel_jobs",
+    metadata,
+    Column("job_id", ID, primary_key=True),
+    Column("project_id", ID, nullable=False),
+    Column("model_label", String(50), nullable=False),
+    Column("entities", JSON, nullable=False),
+    Column("documents", Integer, nullable=False),
+    Column("text_records", Integer, nullable=False),
+    Column("min_confidence", Float, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("worker", String(64)),
+    Column("lease_expires", TIME),
+    Column("documents_done", Integer, nullable=False),
+    Column("suggestions", Integer, nullable=False),
+    Column("records_processed", Integer, nullable=False),
+    Column("errors", JSON, nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("updated_at", TIME, nullable=False),
+    Column("started_at", TIME),
+    Column("ended_at", TIME),
+    Index("ix_autolabel_jobs_project", "project_id", "created_at"),
+    Index("ix_autolabel_jobs_status", "status"),
+)
+
+suggestions = Table(
+    "suggestions",
+    metadata,
+    Column("document_id", ID, primary_key=True),
+    Column("suggestion_id", String(16), primary_key=True),
+    Column("project_id", ID, nullable=False),
+    Column("entity", String(50), nullable=False),
+    Column("offset", Integer, nullable=False),
+    Column("length", Integer, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("model_label", String(50), nullable=False),
+    Column("job_id", ID, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Index("ix_suggestions_project", "project_id", "state"),
+)
+
+quota_limits = Table(
+    "quota_limits",
+    metadata,
+    Column("resource_id", ID, primary_key=True),
+    Column("monthly_text_records", Integer, nullable=False),
+)
+
+quota_usage = Table(
+    "quota_usage",
+    metadata,
+    Column("resource_id", ID, primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("project_id", ID, primary_key=True),
+    Column("reserved", Integer, nullable=False),
+    Column("charged", Integer, nullable=False),
+    Column("refunded", Integer, nullable=False),
 )

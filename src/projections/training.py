@@ -96,7 +96,7 @@ def _model_trained(conn: Connection, e: Event) -> None:
         evaluation_artifact=d["evaluation_artifact"], fingerprint=d["fingerprint"],
         log_position=d["log_position"], duration_seconds=d["duration_seconds"], recipe=d["recipe"],
         training_config_version=d["training_config_version"], evaluation=d["evaluation"], metrics=d["metrics"],
-        trained_at=d["timestamp"],
+        entity_types=d["entity_types"], trained_at=d["timestamp"],
     ))
 
 

@@ -13,6 +13,8 @@ VALID_BODIES = {
     ("POST", "/{projectName}/documents/{documentName}/labels"): {"category": "Person", "offset": 0, "length": 5},
     ("POST", "/{projectName}/documents/{documentName}/:save-labels"): {"remove": ["L1"]},
     ("POST", "/{projectName}/:train"): {"modelLabel": "m", "trainingConfigVersion": "onehot-char"},
+    ("POST", "/{projectName}/autolabel/:preview"): {"modelLabel": "m"},
+    ("POST", "/{projectName}/autolabel/jobs"): {"modelLabel": "m"},
 }
 
 

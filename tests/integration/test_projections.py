@@ -94,7 +94,7 @@ def test_a_failing_batch_leaves_no_trace_and_the_runner_resumes(container):
     before = runner.positions()
     with pytest.raises(RuntimeError):
         runner.run_batch()
-    assert runner.positions() == before == {"labeling": 100, "audit": 100, "training": 100}
+    assert runner.positions() == before == {"labeling": 100, "audit": 100, "training": 100, "autolabel": 100, "quota": 100}
     labeling.apply = original
     runner.catch_up()
     assert dump_read_model(container.engine) == rebuilt(container)

@@ -136,7 +136,8 @@ def get_document(
         if found is None:
             project_row(conn, principal, projectName)  # 404 for the project, if that is what is missing
             raise ApiError(404, "NotFound", f"Document {documentName!r} was not found.", "documentName")
-    row, labels = found
+        row, labels = found
+        suggested = queries.document_suggestions(conn, row.id)
     offsets = OffsetMap(row.text)
     response.headers["ETag"] = etag(row.version)
     return {
@@ -144,6 +145,12 @@ def get_document(
         "text": row.text,
         "stringIndexType": unit.value,
         "labels": [_label(l.label_id, l.entity, l.offset, l.length, offsets, unit) for l in labels],
+        # A model's suggestions, apart from the user's labels (Azure draws them dotted).
+        "suggestions": [
+            {**_label(s.suggestion_id, s.entity, s.offset, s.length, offsets, unit), "confidence": s.confidence,
+             "modelLabel": s.model_label, "jobId": s.job_id, "state": s.state}
+            for s in suggested
+        ],
     }
 
 

@@ -1,0 +1,136 @@
+"""The auto-labeling worker: claims auto-labeling jobs, runs the job's model over its
+documents in batches, and records each batch's suggestions together with the job's progress.
+
+Prediction runs in this process (flair releases the GIL in torch's kernels): a batch takes
+about a second, far inside the lease, so every batch's progress event also renews the lease
+and no keeper thread is needed. A worker that dies leaves the job to the next one once the
+lease runs out; it resumes at the first document not recorded, so nothing is suggested or
+charged twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+from sqlalchemy import Engine
+
+from domain.application import Spanledger
+from domain.autolabel import AutoLabelJob
+from domain.autolabel_commands import Suggestion
+from domain.errors import Conflict
+from jobs.artifacts import ArtifactStore
+from ner.model import Tagger
+from projections import queries
+
+log = logging.getLogger(__name__)
+
+_TAGGERS_KEPT = 2
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AutoLabelWorker:
+    def __init__(self, app: Spanledger, reads: Engine, artifacts: ArtifactStore, *,
+                 lease: timedelta = timedelta(seconds=60), batch_documents: int = 64, poll_seconds: float = 0.5,
+                 clock: Callable[[], datetime] = utcnow):
+        self.app, self.reads, self.artifacts = app, reads, artifacts
+        self.lease, self.batch_documents, self.poll_seconds, self.clock = lease, batch_documents, poll_seconds, clock
+        self.name = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid4().hex[:6]}"
+        self._taggers: OrderedDict[str, Tagger] = OrderedDict()  # by model file digest
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="autolabel-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stops after the batch at hand; the job is left to its lease."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                job = self.claim_next()
+                if job is not None:
+                    self.run(job)
+                    continue
+            except Exception:
+                log.exception("auto-labeling worker step failed")
+            self._stop.wait(self.poll_seconds)
+
+    def claim_next(self) -> AutoLabelJob | None:
+        now = self.clock()
+        with self.reads.connect() as conn:
+            candidates = queries.claimable_autolabel_jobs(conn, now.isoformat())
+        for job_id in candidates:
+            job = self.app.claim_autolabel(UUID(job_id), self.name, now, self.lease)
+            if job is not None:
+                log.info("claimed auto-labeling job %s (attempt %d, at document %d of %d)",
+                         job.id, job.attempt, job.documents_done, len(job.documents))
+                return job
+        return None
+
+    def run(self, job: AutoLabelJob) -> None:
+        """Works the claimed attempt to its end (or until the worker stops, or loses the job)."""
+        attempt = job.attempt
+        try:
+            if job.cancel_requested:
+                self.app.acknowledge_autolabel_cancel(job.id, attempt)
+                return
+            if not self.app.autolabel_project_alive(job):
+                self.app.fail_autolabel(job.id, attempt, "The project was deleted.")
+                return
+            if not self.artifacts.path(job.artifact).exists():
+                self.app.fail_autolabel(job.id, attempt, f"The file of model {job.model_label!r} is not stored "
+                                        "on this server.")
+                return
+            tagger = self._tagger(job.artifact)
+            while job.documents_done < len(job.documents):
+                if self._stop.is_set():
+                    log.info("auto-labeling job %s left at document %d", job.id, job.documents_done)
+                    return
+                job = self._batch(job, attempt, tagger)
+                if job.cancel_requested:
+                    self.app.acknowledge_autolabel_cancel(job.id, attempt)
+                    return
+            self.app.complete_autolabel(job.id, attempt)
+            log.info("auto-labeling job %s done: %d suggestions on %d documents", job.id, job.suggestions,
+                     len(job.documents))
+        except Conflict:
+            log.warning("auto-labeling job %s: attempt %d no longer holds it", job.id, attempt)
+        except Exception as error:
+            log.exception("auto-labeling job %s failed", job.id)
+            try:
+                self.app.fail_autolabel(job.id, attempt, f"Auto-labeling failed: {type(error).__name__}.")
+            except Conflict:
+                pass
+
+    def _batch(self, job: AutoLabelJob, attempt: int, tagger: Tagger) -> AutoLabelJob:
+        names = [name for name, _ in job.documents[job.documents_done:job.documents_done + self.batch_documents]]
+        texts = self.app.autolabel_texts(job, names)
+        predicted = iter(tagger.predict([t for t in texts if t is not None]))
+        batch = [
+            (name, None if text is None else
+             [Suggestion(s.label, s.start, s.length, s.score) for s in next(predicted)])
+            for name, text in zip(names, texts, strict=True)
+        ]
+        return self.app.record_autolabel_batch(job.id, attempt, batch, self.clock(), self.lease)
+
+    def _tagger(self, digest: str) -> Tagger:
+        tagger = self._taggers.pop(digest, None) or Tagger(self.artifacts.path(digest))
+        self._taggers[digest] = tagger
+        while len(self._taggers) > _TAGGERS_KEPT:
+            self._taggers.popitem(last=False)
+        return tagger
