@@ -1,18 +1,24 @@
-"""A training worker killed in the middle of a job: the job is taken up again by the next
-worker once the lease runs out, and exactly one ModelTrained results."""
+"""Workers killed in the middle of a job: the job is taken up again by the next worker once
+the lease runs out, and its effects happen exactly once (one ModelTrained; every suggestion
+and every text-record charge once)."""
 
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from bootstrap import build
+from domain import ids
+from domain.application import NewDocument
 from domain.offsets import StringIndexType
+from domain.quota import QuotaLedger
 from ner.recipes import onehot_char
 from tests.conftest import make_settings
+from tests.support import install_model
 from tests.training_data import documents
 
 ACTOR = "key:test"
@@ -25,7 +31,8 @@ def settings(backend, tmp_path):
 
 def start_worker(settings):
     env = {**os.environ, "SPANLEDGER_DATA_DIR": str(settings.data_dir), "PYTHONUNBUFFERED": "1",
-           "SPANLEDGER_TRAINING_LEASE_SECONDS": "4", "SPANLEDGER_TRAINING_MAX_EPOCHS": "20"}
+           "SPANLEDGER_TRAINING_LEASE_SECONDS": "4", "SPANLEDGER_TRAINING_MAX_EPOCHS": "20",
+           "SPANLEDGER_AUTOLABEL_LEASE_SECONDS": "4", "SPANLEDGER_AUTOLABEL_BATCH_DOCUMENTS": "1"}
     if settings.database_url:
         env["SPANLEDGER_DATABASE_URL"] = settings.database_url
     return subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env, start_new_session=True,
@@ -78,4 +85,56 @@ def test_a_killed_worker_s_job_is_finished_by_the_next_one_exactly_once(settings
     topics = [n.topic for n in app.recorder.select_notifications(1, 1_000_000)]
     assert topics.count("ModelTrained") == 1 and topics.count("TrainingCompleted") == 1
     assert topics.count("TrainingStarted") == 2
+    container.close()
+
+
+def test_a_killed_worker_s_auto_labeling_job_is_finished_without_suggesting_or_charging_twice(settings, tiny_model):
+    container = build(settings)
+    app = container.app
+    resource_id, _, _ = app.create_resource("acme", "cli:test")
+    app.put_project(resource_id, "p", {"language": "en"}, ACTOR)
+    for entity in ("Person", "Org"):
+        app.put_entity(resource_id, "p", entity, ACTOR)
+    docs = documents(30)
+    app.add_documents(resource_id, "p", [d for d, _ in docs], ACTOR)
+    for doc, labels in docs:
+        app.save_labels(resource_id, "p", doc.name, add=labels, unit=StringIndexType.CODE_POINT, actor=ACTOR)
+    # 300 documents to suggest on, one per batch: time enough to be killed in the middle.
+    texts = [d.text for d, _ in documents(300, seed=11)]
+    app.add_documents(resource_id, "p", [NewDocument(f"new{i:03d}", t) for i, t in enumerate(texts)], ACTOR)
+    container.runner.catch_up()
+    install_model(container, resource_id, "p", "m", tiny_model)
+    selection = [(f"new{i:03d}", 1) for i in range(300)]
+    job, _, _ = app.start_autolabel(resource_id, "p", model_label="m", entities=None, documents=selection,
+                                    actor=ACTOR, now=datetime.now(UTC))
+
+    first = start_worker(settings)
+    try:
+        wait(lambda: app.autolabel_job(job.id).documents_done >= 10, 180, "the first worker to get going")
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    stopped_at = app.autolabel_job(job.id).documents_done
+    assert 10 <= stopped_at < 300, "the job finished before the kill: make it longer"
+
+    second = start_worker(settings)
+    try:
+        wait(lambda: app.autolabel_job(job.id).ended, 300, "the second worker to finish the job")
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=60)
+    finished = app.autolabel_job(job.id)
+    assert (finished.status, finished.attempt, finished.documents_done) == ("succeeded", 2, 300)
+    suggested = [n for n in app.recorder.select_notifications(1, 10_000_000) if n.topic == "AutoLabelSuggested"]
+    assert len(suggested) == finished.suggestions > 300  # a person and an org in nearly every document
+    spans = set()
+    for name, _ in selection:
+        _, doc = app.get_document(resource_id, "p", name)
+        for s in doc.suggestions.values():
+            spans.add((name, s["entity"], s["offset"], s["length"]))
+    assert len(spans) == finished.suggestions  # none twice
+    ledger = app._get(ids.quota_ledger_id(resource_id, finished.month), QuotaLedger)
+    assert (ledger.reserved, ledger.charged, ledger.refunded) == (300, 300, 0)
+    topics = [n.topic for n in app.recorder.select_notifications(1, 10_000_000)]
+    assert topics.count("QuotaSettled") == 1 and topics.count("AutoLabelJobClaimed") == 2
     container.close()
