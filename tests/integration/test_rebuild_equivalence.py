@@ -1,15 +1,20 @@
 """Property: any sequence of commands gives the same read model applied incrementally as
-after a rebuild, and every document's label view equals a replay of its aggregate."""
+after a rebuild, every document's label view equals a replay of its aggregate, and the quota
+view agrees with the ledger."""
 
 import itertools
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain import ids
 from domain.application import LabelSpec, NewDocument, Spanledger
+from domain.autolabel_commands import Suggestion
 from domain.errors import DomainError
 from domain.offsets import StringIndexType
+from domain.quota import QuotaLedger, month_of
 from projections import queries
 from tests.support import dump_read_model, rebuilt
 
@@ -36,16 +41,31 @@ other_commands = st.one_of(
     st.tuples(st.just("set_overlap"), st.sampled_from(["reject", "allow"])),
     st.tuples(st.just("catch_up")),
 )
+# Auto-labeling with the model's work played by the test: starts that fit the quota or not,
+# batches of suggestions (some on user labels, some repeated), cancels, failures.
+autolabel_commands = st.one_of(
+    st.tuples(st.just("autolabel_start"), st.lists(st.sampled_from(DOCUMENTS), min_size=1, max_size=3, unique=True),
+              st.sampled_from([1, 2, 2000]), st.sampled_from([0.0, 0.5])),
+    st.tuples(st.just("autolabel_batch"), st.lists(st.tuples(st.sampled_from(ENTITIES), spans,
+                                                             st.sampled_from([0.3, 0.9])), max_size=3)),
+    st.tuples(st.just("autolabel_cancel")),
+    st.tuples(st.just("autolabel_fail")),
+)
 # Label commands are the bulk of real logs, so they are drawn twice as often as the rest.
-commands = st.one_of(label_commands, label_commands, other_commands)
+commands = st.one_of(label_commands, label_commands, other_commands, autolabel_commands)
+NOW = datetime.now(UTC)
+LEASE = timedelta(minutes=5)
 
 _runs = itertools.count()
 
 
-def run(app, resource_id, project, command, labels: dict[str, list[str]]) -> None:
-    """Runs one command; `labels` remembers the label ids added per document, to remove some."""
+def run(app, resource_id, project, command, labels: dict[str, list[str]], jobs: list) -> None:
+    """Runs one command; `labels` remembers the label ids added per document, to remove some,
+    and `jobs` the auto-labeling jobs started."""
     kind, *args = command
-    if kind == "add_entity":
+    if kind.startswith("autolabel"):
+        run_autolabel(app, resource_id, project, command, jobs)
+    elif kind == "add_entity":
         app.put_entity(resource_id, project, args[0], ACTOR)
     elif kind == "remove_entity":
         app.delete_entity(resource_id, project, args[0], ACTOR)
@@ -77,6 +97,51 @@ def run(app, resource_id, project, command, labels: dict[str, list[str]]) -> Non
         app.put_project(resource_id, project, {"overlap_policy": args[0]}, ACTOR)
 
 
+def run_autolabel(app, resource_id, project, command, jobs: list) -> None:
+    kind, *args = command
+    if kind == "autolabel_start":
+        names, records, min_confidence = args
+        job, _, _ = app.start_autolabel(resource_id, project, model_label="m", entities=None,
+                                        documents=[(n, records) for n in names], min_confidence=min_confidence,
+                                        actor=ACTOR, now=NOW)
+        jobs.append(job.id)
+        return
+    live = [j for j in jobs if not app.autolabel_job(j).ended]
+    if not live:
+        return
+    job = app.autolabel_job(live[0])
+    if kind == "autolabel_cancel":
+        app.cancel_autolabel(resource_id, project, str(job.id), ACTOR, NOW)
+        return
+    if job.status == "notStarted":
+        job = app.claim_autolabel(job.id, "w", NOW, LEASE)
+    if kind == "autolabel_fail":
+        app.fail_autolabel(job.id, job.attempt, "a failure")
+        return
+    if job.cancel_requested:
+        app.acknowledge_autolabel_cancel(job.id, job.attempt)
+        return
+    name = job.documents[job.documents_done][0]
+    suggestions = [Suggestion(entity, offset, length, confidence) for entity, (offset, length), confidence in args[0]]
+    job = app.record_autolabel_batch(job.id, job.attempt, [(name, suggestions)], NOW, LEASE)
+    if job.documents_done == len(job.documents):
+        app.complete_autolabel(job.id, job.attempt)
+
+
+def record_model(app, runner, resource_id, project) -> None:
+    """Model "m" (Person, Org), as a worker would record it (no file: nothing predicts here)."""
+    app.save_labels(resource_id, project, DOCUMENTS[0], add=[LabelSpec("Person", 0, 5)], unit=CP, actor=ACTOR)
+    app.change_dataset(resource_id, project, DOCUMENTS[1], "Test", ACTOR)
+    app.save_labels(resource_id, project, DOCUMENTS[1], add=[LabelSpec("Org", 0, 5)], unit=CP, actor=ACTOR)
+    runner.catch_up()  # training reads its early refusals off the read model
+    job, _ = app.request_training(resource_id, project, model_label="m", config_version="onehot-char",
+                                  evaluation={"kind": "manual"}, recipe={"name": "onehot-char"}, actor=ACTOR)
+    app.claim_training(job.id, "w", NOW, LEASE)
+    app.complete_training(job.id, 1, artifact="0" * 64, evaluation_artifact="0" * 64, fingerprint="0" * 64,
+                          duration_seconds=1.0, recipe={"name": "onehot-char"}, evaluation={"kind": "manual"},
+                          entity_types=["Org", "Person"], metrics={"entities": {}})
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(script=st.lists(commands, min_size=3, max_size=50), rebuild_batch=st.integers(1, 12))
 def test_incremental_read_model_equals_rebuild_and_aggregate_replay(container, script, rebuild_batch):
@@ -87,14 +152,16 @@ def test_incremental_read_model_equals_rebuild_and_aggregate_replay(container, s
     for entity in ENTITIES[:2]:
         app.put_entity(resource_id, project, entity, ACTOR)
     app.add_documents(resource_id, project, [NewDocument(d, "Alice 😀 and Bob é ab ab ab") for d in DOCUMENTS], ACTOR)
-    labels: dict[str, list[str]] = {}
+    record_model(app, runner, resource_id, project)
+    labels: dict[str, list[str]] = {"a": ["L1"], "b": ["L1"]}
+    jobs: list = []
     for command in script:
         head = app.recorder.max_notification_id()
         try:
             if command[0] == "catch_up":
                 runner.catch_up()
             else:
-                run(app, resource_id, project, command, labels)
+                run(app, resource_id, project, command, labels, jobs)
         except DomainError:
             assert app.recorder.max_notification_id() == head, "a refused command wrote events"
     runner.catch_up()
@@ -123,4 +190,23 @@ def test_incremental_read_model_equals_rebuild_and_aggregate_replay(container, s
         stats = {(e["category"], dataset): n for e in queries.entity_statistics(conn, project_id)
                  for dataset, n in e["labels"].items()}
     assert stats == dict(expected_stats)
+
+    ledger = fresh._get(ids.quota_ledger_id(resource_id, month_of(NOW)), QuotaLedger)
+    with container.engine.connect() as conn:
+        usage = queries.quota_usage_of(conn, str(resource_id), month_of(NOW))
+        for name in DOCUMENTS:
+            found = queries.get_document(conn, project_id, name)
+            if found is not None:
+                _, document = fresh.get_document(resource_id, project, name)
+                viewed = {(s.suggestion_id, s.entity, s.offset, s.length, s.state)
+                          for s in queries.document_suggestions(conn, found[0].id)}
+                entities = fresh.get_project(resource_id, project).entities
+                assert viewed == {(i, s["entity"], s["offset"], s["length"], s["state"])
+                                  for i, s in document.suggestions.items() if entities.get(s["entity"]) == s["entity_id"]}
+    if ledger is None:
+        assert usage.projects == {}
+    else:
+        assert (usage.total("reserved"), usage.total("charged"), usage.total("refunded")) == (
+            ledger.reserved, ledger.charged, ledger.refunded)
+        assert usage.remaining == ledger.remaining(5000)
     fresh.close()
