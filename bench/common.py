@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
@@ -95,11 +96,13 @@ class Http:
         self.prefix, self.api_version = parts.path, api_version
         self.headers = {"Ocp-Apim-Subscription-Key": key, "Content-Type": "application/json"}
         self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        self.last_headers: Any = {}
 
     def request(self, method: str, path: str, body: object = None) -> tuple[int, bytes]:
         payload = orjson.dumps(body) if body is not None else None
         self.conn.request(method, f"{self.prefix}{path}?api-version={self.api_version}", payload, self.headers)
         response = self.conn.getresponse()
+        self.last_headers = response.headers  # case-insensitive
         return response.status, response.read()
 
     def close(self) -> None:

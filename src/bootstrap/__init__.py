@@ -165,7 +165,9 @@ def build(settings: Settings | None = None, *, follow: bool = False, work: bool 
         container.worker.start()
         container.autolabel_worker = AutoLabelWorker(
             app, container.reads, container.artifacts, lease=timedelta(seconds=settings.autolabel_lease_seconds),
-            batch_documents=settings.autolabel_batch_documents,
+            batch_documents=settings.autolabel_batch_documents, batch_characters=settings.autolabel_batch_characters,
         )
         container.autolabel_worker.start()
+        if container.follower is not None:
+            container.follower.on_applied += [container.worker.wake, container.autolabel_worker.wake]
     return container

@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     training_max_epochs: int | None = None
     # The same for auto-labeling jobs, whose worker reports after every batch of documents.
     autolabel_lease_seconds: float = 60.0
-    autolabel_batch_documents: int = 64
+    autolabel_batch_documents: int = 512
+    autolabel_batch_characters: int = 64_000
 
     @field_validator("database_url")
     @classmethod

@@ -228,9 +228,9 @@ class Document(Aggregate):
             overlaps = offset < label["offset"] + label["length"] and label["offset"] < end
             if overlaps and (not project.overlap_allowed or label["entity"] == entity):
                 return None
-        for other in self.suggestions.values():
+        for other in self.suggestions.values():  # (one of a removed entity type is dead, as labels are)
             if (other["state"] == "pending" and other["offset"] == offset and other["length"] == length
-                    and other["entity"] == entity):
+                    and other["entity_id"] == entity_id):
                 return None
         suggestion_id = f"S{self.next_suggestion}"
         self._trigger(

@@ -82,6 +82,7 @@ class TrainingWorker:
         self.lease, self.poll_seconds, self.max_epochs, self.clock = lease, poll_seconds, max_epochs, clock
         self.name = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid4().hex[:6]}"
         self._stop = threading.Event()
+        self._wake = threading.Event()  # new jobs may be in the read model (see wake)
         self._thread: threading.Thread | None = None
 
     # -- running --------------------------------------------------------------------------
@@ -95,11 +96,13 @@ class TrainingWorker:
         """Stops at once; a job in progress is left to its lease (another worker, or the next
         start, takes it up)."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()
             try:
                 job = self.claim_next()
                 if job is not None:
@@ -107,7 +110,7 @@ class TrainingWorker:
                     continue
             except Exception:
                 log.exception("training worker step failed")
-            self._stop.wait(self.poll_seconds)
+            self._wake.wait(self.poll_seconds)
 
     def _sweep_work_dirs(self) -> None:
         """Removes what workers of this machine that are gone left behind: a killed worker
@@ -117,6 +120,10 @@ class TrainingWorker:
             pid = folder.name[len(host) + 1:].split("-")[0]
             if pid.isdigit() and not _alive(int(pid)):
                 shutil.rmtree(folder, ignore_errors=True)
+
+    def wake(self) -> None:
+        """The read model moved on: look for work now rather than at the next poll."""
+        self._wake.set()
 
     def claim_next(self) -> TrainingJob | None:
         now = self.clock()

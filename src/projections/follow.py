@@ -26,6 +26,8 @@ class Follower:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Told when the read model moved on: the workers look for new jobs there at once.
+        self.on_applied: list[Callable[[], None]] = []
 
     def start(self) -> None:
         self._threads = [threading.Thread(target=self._follow, name="projections", daemon=True)]
@@ -48,15 +50,19 @@ class Follower:
         failures = 0
         while not self._stop.is_set():
             self._wake.clear()
+            applied = False
             try:
                 while self.runner.run_batch() and not self._stop.is_set():
-                    pass
+                    applied = True
                 failures = 0
             except Exception:
                 failures += 1
                 log.exception("projection batch failed (attempt %d); retrying", failures)
                 self._stop.wait(min(0.1 * 2**failures, 5.0))
                 continue
+            if applied:
+                for listener in self.on_applied:
+                    listener()
             self._wake.wait(self.idle_seconds)
 
 
