@@ -6,9 +6,11 @@ nothing), so a client can read its own write from the projections.
 
 from __future__ import annotations
 
+import random
 import secrets
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID, uuid4
 
@@ -26,6 +28,7 @@ from domain.offsets import OffsetMap, StringIndexType
 from domain.project import Project
 from domain.quota import QuotaLedger
 from domain.resource import DEFAULT_MONTHLY_TEXT_RECORDS, Resource
+from domain.review_commands import ReviewCommands
 from domain.rules import check_document_capacity, check_document_name, check_project_name
 from domain.training import Model, TrainingJob
 from domain.training_commands import TrainingCommands
@@ -83,9 +86,10 @@ class LabelsSaved:
     added: list[str]
     version: int
     position: int | None
+    accepted: list[str] = field(default_factory=list)  # the labels accepted suggestions became
 
 
-class Spanledger(TrainingCommands, AutoLabelCommands, Application[UUID]):
+class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, Application[UUID]):
     name = "spanledger"
     env: ClassVar[dict[str, str]] = {
         "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
@@ -127,11 +131,11 @@ class Spanledger(TrainingCommands, AutoLabelCommands, Application[UUID]):
         """Runs a change again when someone else wrote the same aggregates first (a user's
         cancel while a worker reports progress, say): it is decided afresh on the reloaded
         aggregates each time, never merged."""
-        for _ in range(attempts - 1):
+        for attempt in range(attempts - 1):
             try:
                 return change()
             except ConcurrentModification:
-                continue
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))  # let the other writer finish
         return change()
 
     def _get(self, aggregate_id: UUID, cls: type[A]) -> A | None:
@@ -312,13 +316,15 @@ class Spanledger(TrainingCommands, AutoLabelCommands, Application[UUID]):
 
     def save_labels(
         self, resource_id: UUID, project_name: str, name: str, *, add: Sequence[LabelSpec] = (),
-        remove: Sequence[str] = (), unit: StringIndexType = StringIndexType.UTF16,
-        if_match: int | None = None, actor: str, single: bool = False,
+        remove: Sequence[str] = (), accept: Sequence[str] = (), reject: Sequence[str] = (),
+        unit: StringIndexType = StringIndexType.UTF16, if_match: int | None = None, actor: str,
+        single: bool = False,
     ) -> LabelsSaved:
-        """Removes, then adds labels in one atomic write, guarded by an optional version.
+        """Removes labels, rejects and accepts suggestions, then adds labels: one atomic write,
+        guarded by an optional version.
 
         Error targets name the field of a single label (`offset`) or of one in a batch
-        (`add[2].offset`, `remove[0]`).
+        (`add[2].offset`, `remove[0]`, `accept[1]`).
         """
         project, document = self.get_document(resource_id, project_name, name)
         if if_match is not None and if_match != document.version:
@@ -327,13 +333,17 @@ class Spanledger(TrainingCommands, AutoLabelCommands, Application[UUID]):
             )
         for i, label_id in enumerate(remove):
             document.remove_label(project, label_id, actor, "labelId" if single else f"remove[{i}]")
+        for i, suggestion_id in enumerate(reject):
+            document.reject(project, suggestion_id, actor, f"reject[{i}]")
+        accepted = [document.accept(project, suggestion_id, actor, f"accept[{i}]")
+                    for i, suggestion_id in enumerate(accept)]
         offsets = OffsetMap(document.text)
         added = []
         for i, spec in enumerate(add):
             where = "" if single else f"add[{i}]"
             offset, length = offsets.span_to_code_points(spec.offset, spec.length, unit, where)
             added.append(document.add_label(project, spec.category, offset, length, actor, where))
-        return LabelsSaved(added, document.version, self._save(document))
+        return LabelsSaved(added, document.version, self._save(document), accepted)
 
     def label_view(self, resource_id: UUID, project_name: str, name: str) -> dict[str, dict[str, Any]]:
         """A document's current labels, by replaying its events (the projections' reference)."""

@@ -188,24 +188,24 @@ class AutoLabelJob(Aggregate):
                       lease_expires=(now + lease).isoformat())
         return True
 
-    def _check_holder(self, attempt: int) -> None:
+    def check_holder(self, attempt: int) -> None:
         if attempt != self.attempt or self.ended:
             raise Conflict(f"Attempt {attempt} no longer holds auto-labeling job {self.id}.", "jobId")
 
     def progress(self, attempt: int, documents: int, suggestions: int, records: int, now: datetime,
                  lease: timedelta) -> None:
         """`documents` more done, with `suggestions` recorded and `records` processed."""
-        self._check_holder(attempt)
+        self.check_holder(attempt)
         self._trigger(self.Progressed, f"worker:{self.worker}", attempt=attempt,
                       documents_done=self.documents_done + documents, suggestions=self.suggestions + suggestions,
                       records_processed=self.records_processed + records, lease_expires=(now + lease).isoformat())
 
     def complete(self, attempt: int) -> None:
-        self._check_holder(attempt)
+        self.check_holder(attempt)
         self._trigger(self.Completed, f"worker:{self.worker}")
 
     def fail(self, attempt: int, reason: str) -> None:
-        self._check_holder(attempt)
+        self.check_holder(attempt)
         self._trigger(self.Failed, f"worker:{self.worker}", reason=reason)
 
     def cancel(self, actor: str, now: datetime) -> None:
@@ -218,5 +218,5 @@ class AutoLabelJob(Aggregate):
             self._trigger(self.CancelRequested, actor)
 
     def acknowledge_cancel(self, attempt: int) -> None:
-        self._check_holder(attempt)
+        self.check_holder(attempt)
         self._trigger(self.Cancelled, f"worker:{self.worker}")

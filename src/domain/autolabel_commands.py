@@ -87,6 +87,12 @@ class AutoLabelCommands:
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise AssertionError("unreachable")
 
+    def autolabel_job_by_key(self: Spanledger, resource_id: UUID, project_name: str,
+                             idempotency_key: str) -> AutoLabelJob | None:
+        """The job a start with this Idempotency-Key started in the project, if any."""
+        project = self.get_project(resource_id, project_name)
+        return self._get(ids.autolabel_job_id(project.id, project.incarnation, idempotency_key), AutoLabelJob)
+
     def quota_standing(self: Spanledger, resource_id: UUID, now: datetime) -> tuple[str, int, int]:
         """(month, limit, used) of the resource's quota now, from its ledger."""
         month = month_of(now)
@@ -161,9 +167,12 @@ class AutoLabelCommands:
         when this attempt no longer holds the job."""
         def record() -> AutoLabelJob:
             job = self._get(job_id, AutoLabelJob)
+            job.check_holder(attempt)
             names = [name for name, _ in job.documents[job.documents_done:job.documents_done + len(batch)]]
             if names != [name for name, _ in batch]:
                 raise InvalidArgument("The batch is not the job's next documents.", "batch")
+            if not self.autolabel_project_alive(job):
+                raise NotFound("The project was deleted.", "projectName")
             project = self._get(UUID(job.project_id), Project)
             changed: list[Document] = []
             suggested = records = 0

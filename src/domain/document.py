@@ -17,6 +17,8 @@ from domain.errors import Conflict, InvalidArgument, NotFound
 from domain.project import Project
 from domain.rules import MAX_LABEL_CHARACTERS, check_dataset, check_document_text, check_language
 
+PENDING, ACCEPTED, REJECTED, SUPERSEDED, DISCARDED = "pending", "accepted", "rejected", "superseded", "discarded"
+
 
 class Document(Aggregate):
     TOPIC = "Document"
@@ -47,6 +49,7 @@ class Document(Aggregate):
             # Label and suggestion ids are never reused, not even across a deletion and re-adding.
             doc.next_label = getattr(doc, "next_label", 1)
             doc.next_suggestion = getattr(doc, "next_suggestion", 1)
+            doc.decisions = []  # suggestion ids accepted or rejected, latest last (see undo)
             doc.deleted = False
 
     class DatasetChanged(Event):
@@ -108,9 +111,82 @@ class Document(Aggregate):
             doc.suggestions[self.suggestion_id] = {
                 "entity": self.entity, "entity_id": self.entity_id, "offset": self.offset, "length": self.length,
                 "confidence": self.confidence, "model_label": self.model_label, "job_id": self.job_id,
-                "state": "pending",
+                "state": PENDING,
             }
             doc.next_suggestion += 1
+
+    class AutoLabelAccepted(Event):
+        """The suggestion becomes a user label (it then behaves exactly as one)."""
+
+        TOPIC = "AutoLabelAccepted"
+        suggestion_id: str
+        label_id: str
+        entity: str
+        entity_id: str
+        offset: int
+        length: int
+        model_label: str
+        job_id: str
+
+        def apply(self, doc: Document) -> None:
+            suggestion = doc.suggestions[self.suggestion_id]
+            suggestion["state"], suggestion["label_id"] = ACCEPTED, self.label_id
+            doc.labels[self.label_id] = {
+                "entity": self.entity, "entity_id": self.entity_id, "offset": self.offset, "length": self.length,
+                "origin": {"suggestion_id": self.suggestion_id, "job_id": self.job_id, "model_label": self.model_label},
+            }
+            doc.next_label += 1
+            doc.decisions.append(self.suggestion_id)
+
+    class AutoLabelRejected(Event):
+        TOPIC = "AutoLabelRejected"
+        suggestion_id: str
+        entity: str
+        offset: int
+        length: int
+
+        def apply(self, doc: Document) -> None:
+            doc.suggestions[self.suggestion_id]["state"] = REJECTED
+            doc.decisions.append(self.suggestion_id)
+
+    class AutoLabelSuperseded(Event):
+        """A user label now covers the suggestion's place: it is no longer shown or counted."""
+
+        TOPIC = "AutoLabelSuperseded"
+        suggestion_id: str
+        label_id: str
+
+        def apply(self, doc: Document) -> None:
+            doc.suggestions[self.suggestion_id]["state"] = SUPERSEDED
+
+    class AutoLabelDecisionUndone(Event):
+        """The last decision on the document taken back: the suggestion is pending again, and
+        the label its acceptance made (if the user has not removed it since) is gone."""
+
+        TOPIC = "AutoLabelDecisionUndone"
+        suggestion_id: str
+        decision: str
+        label_id: str | None
+
+        def apply(self, doc: Document) -> None:
+            suggestion = doc.suggestions[self.suggestion_id]
+            suggestion["state"] = PENDING
+            suggestion.pop("label_id", None)
+            if self.label_id is not None:
+                doc.labels.pop(self.label_id, None)
+            doc.decisions.pop()
+
+    class AutoLabelDiscarded(Event):
+        """Suggestions still pending when a training started: dropped, never trained on."""
+
+        TOPIC = "AutoLabelDiscarded"
+        suggestion_ids: list[str]
+        training_job_id: str
+        reason: str
+
+        def apply(self, doc: Document) -> None:
+            for suggestion_id in self.suggestion_ids:
+                doc.suggestions[suggestion_id]["state"] = DISCARDED
 
     Snapshot = snapshot_class("DocumentSnapshot")
 
@@ -123,7 +199,9 @@ class Document(Aggregate):
         # label id -> {"entity", "entity_id", "offset", "length"}; see live_labels().
         self.labels: dict[str, dict[str, Any]]
         # suggestion id -> the label's fields, "confidence", "model_label", "job_id", "state"
+        # (pending, accepted, rejected, superseded or discarded) and, once accepted, "label_id"
         self.suggestions: dict[str, dict[str, Any]]
+        self.decisions: list[str]
         self.next_label: int
         self.next_suggestion: int
         self.deleted: bool
@@ -176,10 +254,8 @@ class Document(Aggregate):
             if entities.get(label["entity"]) == label["entity_id"]
         }
 
-    def add_label(
-        self, project: Project, entity: str, offset: int, length: int, actor: str, target: str = ""
-    ) -> str:
-        prefix = f"{target}." if target else ""
+    def _check_label(self, project: Project, entity: str, offset: int, length: int, prefix: str) -> str:
+        """The entity's id, if a label of it may go there; else the error, naming the field."""
         entity_id = project.entity_id(entity, prefix + "category")
         if not 1 <= length <= MAX_LABEL_CHARACTERS:
             raise InvalidArgument(
@@ -198,11 +274,18 @@ class Document(Aggregate):
                     "the project's overlap policy rejects overlapping labels.",
                     prefix + "offset",
                 )
+        return entity_id
+
+    def add_label(
+        self, project: Project, entity: str, offset: int, length: int, actor: str, target: str = ""
+    ) -> str:
+        entity_id = self._check_label(project, entity, offset, length, f"{target}." if target else "")
         label_id = f"L{self.next_label}"
         self._trigger(
             self.LabelAdded, actor, label_id=label_id, entity=entity, entity_id=entity_id,
             offset=offset, length=length,
         )
+        self._supersede(project, label_id, actor)
         return label_id
 
     def remove_label(self, project: Project, label_id: str, actor: str, target: str = "labelId") -> None:
@@ -223,14 +306,10 @@ class Document(Aggregate):
         entity_id = project.entities.get(entity)
         if entity_id is None or length < 1 or offset < 0 or offset + length > len(self.text):
             return None
-        end = offset + length
-        for label in self.live_labels(project).values():
-            overlaps = offset < label["offset"] + label["length"] and label["offset"] < end
-            if overlaps and (not project.overlap_allowed or label["entity"] == entity):
-                return None
-        for other in self.suggestions.values():  # (one of a removed entity type is dead, as labels are)
-            if (other["state"] == "pending" and other["offset"] == offset and other["length"] == length
-                    and other["entity_id"] == entity_id):
+        if any(_blocks(project, label, entity, offset, length) for label in self.live_labels(project).values()):
+            return None
+        for other in self.pending_suggestions(project).values():
+            if other["offset"] == offset and other["length"] == length and other["entity_id"] == entity_id:
                 return None
         suggestion_id = f"S{self.next_suggestion}"
         self._trigger(
@@ -238,3 +317,94 @@ class Document(Aggregate):
             offset=offset, length=length, confidence=round(confidence, 4), model_label=model_label, job_id=job_id,
         )
         return suggestion_id
+
+    # -- review -------------------------------------------------------------------------
+
+    def pending_suggestions(self, project: Project) -> dict[str, dict[str, Any]]:
+        """Pending suggestions whose entity type still exists (one of a removed type is dead,
+        as its labels are)."""
+        entities = project.entities
+        return {
+            suggestion_id: s for suggestion_id, s in self.suggestions.items()
+            if s["state"] == PENDING and entities.get(s["entity"]) == s["entity_id"]
+        }
+
+    def _pending(self, project: Project, suggestion_id: str, target: str) -> dict[str, Any]:
+        suggestion = self.suggestions.get(suggestion_id)
+        if suggestion is None or project.entities.get(suggestion["entity"]) != suggestion["entity_id"]:
+            raise NotFound(f"Document {self.name!r} has no suggestion {suggestion_id!r}.", target)
+        if suggestion["state"] != PENDING:
+            raise Conflict(f"Suggestion {suggestion_id} is {suggestion['state']}, not pending.", target)
+        return suggestion
+
+    def _supersede(self, project: Project, label_id: str, actor: str) -> None:
+        """The pending suggestions the label now covers give way to it (the user label wins)."""
+        label = self.labels[label_id]
+        for suggestion_id, s in self.pending_suggestions(project).items():
+            if _blocks(project, label, s["entity"], s["offset"], s["length"]):
+                self._trigger(self.AutoLabelSuperseded, actor, suggestion_id=suggestion_id, label_id=label_id)
+
+    def accept(self, project: Project, suggestion_id: str, actor: str, target: str = "suggestionId") -> str:
+        """Makes the suggestion a user label; refused, not merged, where a label is in the way."""
+        s = self._pending(project, suggestion_id, target)
+        entity_id = self._check_label(project, s["entity"], s["offset"], s["length"], f"{target}.")
+        label_id = f"L{self.next_label}"
+        self._trigger(self.AutoLabelAccepted, actor, suggestion_id=suggestion_id, label_id=label_id,
+                      entity=s["entity"], entity_id=entity_id, offset=s["offset"], length=s["length"],
+                      model_label=s["model_label"], job_id=s["job_id"])
+        self._supersede(project, label_id, actor)
+        return label_id
+
+    def reject(self, project: Project, suggestion_id: str, actor: str, target: str = "suggestionId") -> None:
+        s = self._pending(project, suggestion_id, target)
+        self._trigger(self.AutoLabelRejected, actor, suggestion_id=suggestion_id, entity=s["entity"],
+                      offset=s["offset"], length=s["length"])
+
+    def accept_all(self, project: Project, actor: str) -> list[str]:
+        """Accepts every pending suggestion, in text order; one that an earlier acceptance
+        covered is superseded by it rather than accepted. Answers the new label ids."""
+        added = []
+        for suggestion_id in sorted(self.pending_suggestions(project),
+                                    key=lambda i: (self.suggestions[i]["offset"], -self.suggestions[i]["length"])):
+            if self.suggestions[suggestion_id]["state"] == PENDING:
+                added.append(self.accept(project, suggestion_id, actor))
+        return added
+
+    def reject_all(self, project: Project, actor: str) -> int:
+        pending = list(self.pending_suggestions(project))
+        for suggestion_id in pending:
+            self.reject(project, suggestion_id, actor)
+        return len(pending)
+
+    def undo(self, project: Project, count: int, actor: str) -> list[str]:
+        """Takes back the last `count` decisions (by new events: the log is never edited);
+        answers the suggestion ids now pending again."""
+        if not self.decisions:
+            raise Conflict(f"Document {self.name!r} has no review decision to undo.", "count")
+        undone = []
+        for suggestion_id in self.decisions[::-1][:count]:
+            s = self.suggestions[suggestion_id]
+            label_id = s.get("label_id")
+            live = label_id if label_id in self.live_labels(project) else None
+            self._trigger(self.AutoLabelDecisionUndone, actor, suggestion_id=suggestion_id, decision=s["state"],
+                          label_id=live)
+            undone.append(suggestion_id)
+            blocking = next((i for i, label in self.live_labels(project).items()
+                             if _blocks(project, label, s["entity"], s["offset"], s["length"])), None)
+            if blocking is not None:  # a user label covers it now: it cannot be pending there
+                self._trigger(self.AutoLabelSuperseded, actor, suggestion_id=suggestion_id, label_id=blocking)
+        return undone
+
+    def discard_pending(self, project: Project, training_job_id: str, actor: str) -> int:
+        pending = sorted(self.pending_suggestions(project))
+        if pending:
+            self._trigger(self.AutoLabelDiscarded, actor, suggestion_ids=pending, training_job_id=training_job_id,
+                          reason="Still pending when a training started: not trained on, dropped.")
+        return len(pending)
+
+
+def _blocks(project: Project, label: dict[str, Any], entity: str, offset: int, length: int) -> bool:
+    """Whether a user label keeps a suggestion from a place: any overlapping label, or where
+    the project allows overlaps, only one of the same entity."""
+    overlaps = offset < label["offset"] + label["length"] and label["offset"] < offset + length
+    return overlaps and (not project.overlap_allowed or label["entity"] == entity)

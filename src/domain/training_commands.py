@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.aggregate import recreate
+from domain.document import Document
 from domain.errors import ConcurrentModification, Conflict, InvalidArgument, NotFound
+from domain.ids import document_id
 from domain.project import Project
 from domain.training import (
     Model,
@@ -17,7 +19,7 @@ from domain.training import (
     model_id,
     training_job_id,
 )
-from domain.training_set import Split, TrainingDocument, fingerprint, replay, split
+from domain.training_set import Split, TrainingDocument, fingerprint, pending_suggestions, replay, split
 
 if TYPE_CHECKING:
     from domain.application import Spanledger
@@ -35,17 +37,32 @@ class TrainingCommands:
         project = self.get_project(resource_id, project_name)
         warnings = self._check_training_data(project, evaluation)
         sequence = self._next_training_sequence(project)
+        position = self.recorder.max_notification_id() or 0
         job = TrainingJob.request(
             training_job_id(project.id, project.incarnation, sequence), actor=actor, project_id=str(project.id),
             incarnation=project.incarnation, sequence=sequence, model_label=model_label,
             training_config_version=config_version, evaluation=evaluation, recipe=recipe, warnings=warnings,
-            log_position=self.recorder.max_notification_id() or 0,
+            log_position=position,
         )
+        discarding = self._discard_pending(project, str(job.id), position, actor)
         try:
-            return job, self._save(job)
+            return job, self._save(job, *discarding)
         except ConcurrentModification:
-            raise Conflict(f"Another training of project {project_name!r} started at the same time.",
-                           "projectName") from None
+            if self._get(job.id, TrainingJob) is not None:
+                raise Conflict(f"Another training of project {project_name!r} started at the same time.",
+                               "projectName") from None
+            raise  # a document changed meanwhile: nothing was saved, the client retries
+
+    def _discard_pending(self: Spanledger, project: Project, job_id: str, position: int, actor: str) -> list[Document]:
+        """The documents with suggestions still pending, each dropping them by an event (to
+        be saved with the job): found by replaying the log, decided by each document."""
+        pending = pending_suggestions(self.recorder, self.mapper, project.id, project.incarnation, position)
+        documents = []
+        for name in sorted(pending):
+            document = self._get(document_id(project.id, project.incarnation, name), Document)
+            if document is not None and not document.deleted and document.discard_pending(project, job_id, actor):
+                documents.append(document)
+        return documents
 
     def _check_training_data(self: Spanledger, project: Project, evaluation: dict[str, Any]) -> list[dict[str, str]]:
         """Refuses, from the read model's counts, what cannot train; warns of entities that

@@ -56,9 +56,10 @@ def _events(recorder: ApplicationRecorder, mapper: Mapper, up_to: int) -> Iterat
         after = batch[-1].id
 
 
-def replay(recorder: ApplicationRecorder, mapper: Mapper, project_id: UUID, incarnation: int,
-           up_to: int) -> list[TrainingDocument]:
-    """The project's labeled documents as of log position `up_to`, sorted by name."""
+def replay_documents(recorder: ApplicationRecorder, mapper: Mapper, project_id: UUID, incarnation: int,
+                     up_to: int) -> tuple[Project | None, list[Document]]:
+    """The project and its live documents as of log position `up_to`, rebuilt from the log
+    alone (no snapshots, no read model)."""
     project: Project | None = None
     documents: dict[UUID, Document] = {}
     pid = str(project_id)
@@ -71,14 +72,30 @@ def replay(recorder: ApplicationRecorder, mapper: Mapper, project_id: UUID, inca
             if event.originator_id in documents or isinstance(event, Document.Created):
                 documents[event.originator_id] = event.mutate(documents.get(event.originator_id))
     if project is None or project.deleted or project.incarnation != incarnation:
-        return []
+        return None, []
+    return project, [doc for doc in documents.values() if not doc.deleted]
+
+
+def replay(recorder: ApplicationRecorder, mapper: Mapper, project_id: UUID, incarnation: int,
+           up_to: int) -> list[TrainingDocument]:
+    """The project's labeled documents as of log position `up_to`, sorted by name: user
+    labels and accepted suggestions (which are user labels), never a pending suggestion."""
+    project, documents = replay_documents(recorder, mapper, project_id, incarnation, up_to)
     result = []
-    for doc in documents.values():
-        labels = doc.live_labels(project) if not doc.deleted else {}
+    for doc in documents:
+        labels = doc.live_labels(project)
         if labels:
             spans = tuple(sorted((label["offset"], label["length"], label["entity"]) for label in labels.values()))
             result.append(TrainingDocument(doc.name, doc.text, doc.dataset, spans))
     return sorted(result, key=lambda d: d.name)
+
+
+def pending_suggestions(recorder: ApplicationRecorder, mapper: Mapper, project_id: UUID, incarnation: int,
+                        up_to: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per document name, its suggestions pending as of `up_to`: what a training started
+    there drops."""
+    project, documents = replay_documents(recorder, mapper, project_id, incarnation, up_to)
+    return {doc.name: pending for doc in documents if (pending := doc.pending_suggestions(project))}
 
 
 def fingerprint(documents: list[TrainingDocument]) -> str:

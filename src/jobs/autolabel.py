@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from domain.application import Spanledger
 from domain.autolabel import AutoLabelJob
 from domain.autolabel_commands import Suggestion
-from domain.errors import Conflict
+from domain.errors import ConcurrentModification, Conflict, NotFound
 from jobs.artifacts import ArtifactStore
 from ner.model import Tagger
 from projections import queries
@@ -109,21 +109,34 @@ class AutoLabelWorker:
                 if self._stop.is_set():
                     log.info("auto-labeling job %s left at document %d", job.id, job.documents_done)
                     return
-                job = self._batch(job, attempt, tagger)
+                if not self.app.autolabel_project_alive(job):
+                    self.app.fail_autolabel(job.id, attempt, "The project was deleted.")
+                    return
+                try:
+                    job = self._batch(job, attempt, tagger)
+                except ConcurrentModification:  # users kept writing these documents: do the batch again
+                    log.warning("auto-labeling job %s: write conflicts on a batch; retrying it", job.id)
+                    job = self.app.autolabel_job(job.id)
+                    continue
                 if job.cancel_requested:
                     self.app.acknowledge_autolabel_cancel(job.id, attempt)
                     return
             self.app.complete_autolabel(job.id, attempt)
             log.info("auto-labeling job %s done: %d suggestions on %d documents", job.id, job.suggestions,
                      len(job.documents))
+        except NotFound as gone:  # the project was deleted while the batch was predicted
+            self._fail(job, attempt, gone.message)
         except Conflict:
             log.warning("auto-labeling job %s: attempt %d no longer holds it", job.id, attempt)
         except Exception as error:
             log.exception("auto-labeling job %s failed", job.id)
-            try:
-                self.app.fail_autolabel(job.id, attempt, f"Auto-labeling failed: {type(error).__name__}.")
-            except Conflict:
-                pass
+            self._fail(job, attempt, f"Auto-labeling failed: {type(error).__name__}.")
+
+    def _fail(self, job: AutoLabelJob, attempt: int, reason: str) -> None:
+        try:
+            self.app.fail_autolabel(job.id, attempt, reason)
+        except Conflict:
+            log.warning("auto-labeling job %s: attempt %d could not record its failure", job.id, attempt)
 
     def _next_documents(self, job: AutoLabelJob) -> tuple[list[str], list[str | None]]:
         """The next documents to do: up to `batch_characters` of text (at least one document,

@@ -1,5 +1,6 @@
-"""The auto-labeling jobs view. Jobs of a project's earlier incarnation are dead, as in the
-training view (this projection keeps its own record of incarnations for the same reason)."""
+"""The auto-labeling jobs view. Jobs of a deleted project (or of an earlier incarnation of it)
+are hidden from the API but kept for the workers, which end them and so settle their quota
+reservations. This projection keeps its own record of incarnations, as the training view does."""
 
 from __future__ import annotations
 
@@ -34,18 +35,16 @@ def _project_created(conn: Connection, e: Event) -> None:
 
 
 def _project_deleted(conn: Connection, e: Event) -> None:
-    for table in (autolabel_jobs, autolabel_projects):
-        conn.execute(delete(table).where(table.c.project_id == e.aggregate_id))
+    conn.execute(update(autolabel_jobs).where(autolabel_jobs.c.project_id == e.aggregate_id).values(live=False))
+    conn.execute(delete(autolabel_projects).where(autolabel_projects.c.project_id == e.aggregate_id))
 
 
 def _started(conn: Connection, e: Event) -> None:
     d = e.data
     live = conn.scalar(select(autolabel_projects.c.incarnation)
                        .where(autolabel_projects.c.project_id == d["project_id"]))
-    if live != d["incarnation"]:
-        return
     conn.execute(insert(autolabel_jobs).values(
-        job_id=e.aggregate_id, project_id=d["project_id"], model_label=d["model_label"], entities=d["entities"],
+        job_id=e.aggregate_id, project_id=d["project_id"], live=live == d["incarnation"], model_label=d["model_label"], entities=d["entities"],
         documents=len(d["documents"]), text_records=d["text_records"], min_confidence=d["min_confidence"],
         status="notStarted", attempt=0, documents_done=0, suggestions=0, records_processed=0, errors=[],
         created_at=d["timestamp"], updated_at=d["timestamp"],

@@ -28,7 +28,8 @@ from projections.tables import deletion_jobs, documents, entities, entity_stats,
 
 _DOCUMENT_COLUMNS = ("id", "project_id", "name", "language", "dataset", "text", "characters", "text_records",
                      "label_count", "version", "created_at", "modified_at")
-_LABEL_COLUMNS = ("document_id", "label_id", "entity", "dataset", "offset", "length", "created_at", "actor")
+_LABEL_COLUMNS = ("document_id", "label_id", "entity", "dataset", "offset", "length", "created_at", "actor",
+                  "origin_job", "origin_model")
 _SUGGESTION_COLUMNS = ("document_id", "suggestion_id", "project_id", "entity", "offset", "length", "confidence",
                        "model_label", "job_id", "state", "created_at")
 _PROJECT_COLUMNS = ("language", "description", "multilingual", "settings",
@@ -96,6 +97,11 @@ class _Batch:
         if doc is None or self.entities.get(doc[0], {}).get(e.data["entity"]) != e.data["entity_id"]:
             return None
         return doc[0], doc[1]
+
+    def flush_suggestions(self) -> None:
+        """Suggestions recorded in this batch, written now: a decision on one updates its row."""
+        insert_rows(self.conn, suggestions, _SUGGESTION_COLUMNS, self.new_suggestions)
+        self.new_suggestions = []
 
     def flush(self) -> None:
         conn = self.conn
@@ -267,9 +273,14 @@ def _label_added(b: _Batch, e: Event) -> None:
         return
     project, dataset = live
     d = e.data
+    accepted = e.topic == "AutoLabelAccepted"
     b.new_labels[(e.aggregate_id, d["label_id"])] = (
         e.aggregate_id, d["label_id"], d["entity"], dataset, d["offset"], d["length"], d["timestamp"], d["actor"],
+        d["job_id"] if accepted else None, d["model_label"] if accepted else None,
     )
+    if accepted:
+        b.flush_suggestions()
+        _suggestion_states(b, e, [d["suggestion_id"]], "accepted")
     b.touch(e, +1)
     b.stats[(project, d["entity"], dataset)] += 1
 
@@ -298,6 +309,41 @@ def _suggested(b: _Batch, e: Event) -> None:
     b.touch(e)  # the document's version moved (its ETag)
 
 
+def _suggestion_states(b: _Batch, e: Event, suggestion_ids: list[str], state: str) -> None:
+    b.conn.execute(
+        update(suggestions).where(suggestions.c.document_id == e.aggregate_id,
+                                  suggestions.c.suggestion_id.in_(suggestion_ids)).values(state=state))
+
+
+def _decided(state: str) -> Callable[[_Batch, Event], None]:
+    def handler(b: _Batch, e: Event) -> None:
+        if e.aggregate_id not in b.docs:
+            return
+        b.flush_suggestions()
+        ids = e.data["suggestion_ids"] if "suggestion_ids" in e.data else [e.data["suggestion_id"]]
+        _suggestion_states(b, e, ids, state)
+        b.touch(e)
+    return handler
+
+
+def _decision_undone(b: _Batch, e: Event) -> None:
+    """The suggestion is pending again; the label its acceptance made, if still there, goes."""
+    doc = b.docs.get(e.aggregate_id)
+    if doc is None:
+        return
+    b.flush()
+    _suggestion_states(b, e, [e.data["suggestion_id"]], "pending")
+    label_id = e.data["label_id"]
+    entity = label_id and b.conn.scalar(select(labels.c.entity).where(
+        labels.c.document_id == e.aggregate_id, labels.c.label_id == label_id))
+    if entity:
+        b.conn.execute(delete(labels).where(labels.c.document_id == e.aggregate_id, labels.c.label_id == label_id))
+        b.touch(e, -1)
+        b.stats[(doc[0], entity, doc[1])] -= 1
+    else:
+        b.touch(e)
+
+
 _HANDLERS: dict[str, Callable[[_Batch, Event], None]] = {
     "ProjectCreated": _project_created,
     "ProjectUpdated": _project_updated,
@@ -310,7 +356,13 @@ _HANDLERS: dict[str, Callable[[_Batch, Event], None]] = {
     "LabelAdded": _label_added,
     "LabelRemoved": _label_removed,
     "AutoLabelSuggested": _suggested,
+    "AutoLabelAccepted": _label_added,
+    "AutoLabelRejected": _decided("rejected"),
+    "AutoLabelSuperseded": _decided("superseded"),
+    "AutoLabelDiscarded": _decided("discarded"),
+    "AutoLabelDecisionUndone": _decision_undone,
 }
 _DOCUMENT_EVENTS = {"DocumentAdded", "DocumentDatasetChanged", "DocumentDeleted", "LabelAdded", "LabelRemoved",
-                    "AutoLabelSuggested"}
+                    "AutoLabelSuggested", "AutoLabelAccepted", "AutoLabelRejected", "AutoLabelSuperseded",
+                    "AutoLabelDiscarded", "AutoLabelDecisionUndone"}
 _DOCUMENT_CHANGES = _DOCUMENT_EVENTS - {"DocumentAdded"}

@@ -195,7 +195,7 @@ def audit_offset_maps(conn: Connection, rows: list[Row[Any]]) -> dict[int, Offse
     return maps
 
 
-_LABEL_EVENTS = ("LabelAdded", "LabelRemoved")
+_LABEL_EVENTS = ("LabelAdded", "LabelRemoved", "AutoLabelSuggested", "AutoLabelAccepted", "AutoLabelRejected")
 
 
 def get_training_job(conn: Connection, project_id: str, job_id: str) -> Row[Any] | None:
@@ -257,14 +257,15 @@ def claimable_autolabel_jobs(conn: Connection, now: str, limit: int = 10) -> lis
 
 def get_autolabel_job(conn: Connection, project_id: str, job_id: str) -> Row[Any] | None:
     return conn.execute(
-        select(autolabel_jobs).where(autolabel_jobs.c.project_id == project_id, autolabel_jobs.c.job_id == job_id)
+        select(autolabel_jobs).where(autolabel_jobs.c.project_id == project_id, autolabel_jobs.c.job_id == job_id,
+                                     autolabel_jobs.c.live)
     ).first()
 
 
 def list_autolabel_jobs(conn: Connection, project_id: str, skip: int, limit: int) -> Page:
     j = autolabel_jobs.c
-    return _page(conn, select(autolabel_jobs).where(j.project_id == project_id).order_by(j.created_at, j.job_id),
-                 skip, limit)
+    query = select(autolabel_jobs).where(j.project_id == project_id, j.live).order_by(j.created_at, j.job_id)
+    return _page(conn, query, skip, limit)
 
 
 @dataclass(frozen=True)

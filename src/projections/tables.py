@@ -91,6 +91,9 @@ labels = Table(
     Column("length", Integer, nullable=False),
     Column("created_at", TIME, nullable=False),
     Column("actor", String(64), nullable=False),
+    # An accepted suggestion's origin; a label the user drew has none.
+    Column("origin_job", ID),
+    Column("origin_model", String(50)),
     # One B-tree on SQLite; queries reach labels through their document.
     sqlite_with_rowid=False,
 )
@@ -196,6 +199,9 @@ autolabel_jobs = Table(
     metadata,
     Column("job_id", ID, primary_key=True),
     Column("project_id", ID, nullable=False),
+    # False once its project is deleted: hidden from the API, yet still a worker's to end
+    # (and so to settle its quota reservation).
+    Column("live", Boolean, nullable=False),
     Column("model_label", String(50), nullable=False),
     Column("entities", JSON, nullable=False),
     Column("documents", Integer, nullable=False),

@@ -245,3 +245,26 @@ def _job_ids(container, resource_id):
     container.runner.catch_up()
     with container.reads.connect() as conn:
         return [r.job_id for r in queries.list_autolabel_jobs(conn, str(ids.project_id(resource_id, "p")), 0, 100).rows]
+
+
+def test_a_job_of_a_deleted_project_is_ended_by_the_worker_and_its_reservation_settled(container, project):
+    app = container.app
+    waiting = start(container, project, unlabeled(container, project, ["doc030", "doc031"]))
+    running = start(container, project, unlabeled(container, project, ["doc032", "doc033", "doc034"]))
+    container.runner.catch_up()
+    runner = worker(container, batch_documents=1)
+    claims = {j.id: j for j in iter(runner.claim_next, None)}
+    claimed = claims[running.id]
+    runner._batch(claimed, claimed.attempt, runner._tagger(claimed.artifact))  # one document done, then...
+    app.delete_project(project, "p", ACTOR)
+    app.put_project(project, "p", {"language": "en"}, ACTOR)  # ... a new life under the same name
+    container.runner.catch_up()
+    runner.run(app.autolabel_job(running.id))
+    runner.run(claims[waiting.id])
+    assert app.autolabel_job(waiting.id).status == app.autolabel_job(running.id).status == "failed"
+    assert app.autolabel_job(running.id).reason == "The project was deleted."
+    book = ledger(container, project)
+    assert (book.reserved, book.charged, book.refunded, book.used) == (5, 1, 4, 1)  # only the document done
+    container.runner.catch_up()
+    assert _job_ids(container, project) == []  # the new project has no jobs
+    assert dump_read_model(container.engine) == rebuilt(container)

@@ -127,6 +127,12 @@ def start(
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= _MAX_IDEMPOTENCY_KEY:
         raise ApiError(400, "InvalidArgument", f"Idempotency-Key must be 1-{_MAX_IDEMPOTENCY_KEY} characters.",
                        "Idempotency-Key")
+    existing = idempotency_key and container.app.autolabel_job_by_key(principal.resource_id, projectName,
+                                                                      idempotency_key)
+    if existing:  # a retry: the job the first start made, whatever the documents look like now
+        return Response(status_code=202, headers={"Operation-Location": _job_url(request, projectName,
+                                                                                 str(existing.id)),
+                                                  "Idempotent-Replayed": "true"})
     with container.reads.connect() as conn:
         documents = _selection(conn, project_row(conn, principal, projectName), body)
     job, position, started = container.app.start_autolabel(
