@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from api import errors
 from api.deps import KeyCache
 from api.responses import JsonResponse
-from api.routes import audit, autolabel, documents, entities, health, projects, quota, training
+from api.routes import audit, autolabel, documents, entities, health, projects, quota, review, training
 from bootstrap import Container
 
 
@@ -20,6 +20,6 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.keys = KeyCache()
     errors.install(app)
-    for module in (health, projects, training, autolabel, quota, entities, documents, audit):
+    for module in (health, projects, training, autolabel, review, quota, entities, documents, audit):
         app.include_router(module.router)
     return app

@@ -59,6 +59,8 @@ class LabelBody(Body):
 class SaveLabelsBody(Body):
     add: list[LabelBody] = Field(default_factory=list, max_length=MAX_BATCH_LABELS)
     remove: list[str] = Field(default_factory=list, max_length=MAX_BATCH_LABELS)
+    accept: list[str] = Field(default_factory=list, max_length=MAX_BATCH_LABELS)  # suggestion ids
+    reject: list[str] = Field(default_factory=list, max_length=MAX_BATCH_LABELS)
 
 
 class EvaluationOptionsBody(Body):
@@ -88,3 +90,18 @@ class AutoLabelBody(Body):
     documents: list[str] | None = Field(default=None, min_length=1, max_length=100_000)
     filter: DocumentFilterBody | None = None
     min_confidence: float = Field(default=0.0, ge=0, le=1)
+
+
+class UndoBody(Body):
+    count: int = Field(default=1, ge=1, le=100)
+
+
+class BulkReviewBody(Body):
+    """Every pending suggestion matching the filter, accepted or rejected, document by document."""
+
+    decision: Literal["accept", "reject"]
+    entity: str | None = Field(default=None, min_length=1)
+    job: str | None = Field(default=None, min_length=1)
+    model: str | None = Field(default=None, min_length=1)
+    min_confidence: float | None = Field(default=None, ge=0, le=1)
+    max_confidence: float | None = Field(default=None, ge=0, le=1)

@@ -5,7 +5,7 @@ document's, take decisions back. Saving several decisions with label edits at on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.errors import InvalidArgument, PreconditionFailed
@@ -16,6 +16,24 @@ if TYPE_CHECKING:
     from domain.project import Project
 
 MAX_UNDO = 100
+
+
+@dataclass(frozen=True)
+class SuggestionMatch:
+    """Which pending suggestions: of an entity, a job, a model, a confidence range."""
+
+    entity: str | None = None
+    job: str | None = None
+    model: str | None = None
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+
+    def matches(self, s: dict[str, Any]) -> bool:
+        return ((self.entity is None or s["entity"] == self.entity)
+                and (self.job is None or s["job_id"] == self.job)
+                and (self.model is None or s["model_label"] == self.model)
+                and (self.min_confidence is None or s["confidence"] >= self.min_confidence)
+                and (self.max_confidence is None or s["confidence"] <= self.max_confidence))
 
 
 @dataclass(frozen=True)
@@ -69,3 +87,21 @@ class ReviewCommands:
         project, document = self._reviewing(resource_id, project_name, name, if_match)
         undone = document.undo(project, count, actor)
         return Reviewed([], undone, document.version, self._save(document))
+
+    def review_matching(self: Spanledger, resource_id: UUID, project_name: str, name: str, decision: str,
+                        match: SuggestionMatch, actor: str) -> Reviewed:
+        """Accepts or rejects the document's pending suggestions that match, in text order
+        (one an earlier acceptance covered is superseded rather than accepted)."""
+        project, document = self._reviewing(resource_id, project_name, name, None)
+        chosen = sorted((i for i, s in document.pending_suggestions(project).items() if match.matches(s)),
+                        key=lambda i: (document.suggestions[i]["offset"], -document.suggestions[i]["length"]))
+        labels, decided = [], []
+        for suggestion_id in chosen:
+            if document.suggestions[suggestion_id]["state"] != "pending":
+                continue
+            if decision == "accept":
+                labels.append(document.accept(project, suggestion_id, actor))
+            else:
+                document.reject(project, suggestion_id, actor)
+            decided.append(suggestion_id)
+        return Reviewed(labels, decided, document.version, self._save(document))

@@ -6,7 +6,7 @@ Paged queries fetch one row more than asked, so callers know whether a next page
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, and_, exists, func, select
 
 from domain.application import LabelStatistics
 from domain.offsets import OffsetMap
+from domain.review_commands import SuggestionMatch
 from projections.tables import (
     audit_events,
     autolabel_jobs,
@@ -96,12 +97,33 @@ def claimable_training_jobs(conn: Connection, now: str, limit: int = 10) -> list
     return list(conn.scalars(query))
 
 
+def _pending(match: SuggestionMatch | None) -> Any:
+    """The SQL of a SuggestionMatch, on pending suggestions."""
+    s = suggestions.c
+    match = match or SuggestionMatch()
+    conditions = [s.state == "pending"]
+    for column, value in ((s.entity, match.entity), (s.job_id, match.job), (s.model_label, match.model)):
+        if value is not None:
+            conditions.append(column == value)
+    if match.min_confidence is not None:
+        conditions.append(s.confidence >= match.min_confidence)
+    if match.max_confidence is not None:
+        conditions.append(s.confidence <= match.max_confidence)
+    return and_(*conditions)
+
+
 def list_documents(
     conn: Connection, project_id: str, *, labeled: bool | None = None, entity: str | None = None,
-    dataset: str | None = None, skip: int = 0, limit: int = 100,
+    dataset: str | None = None, autolabeled: bool | None = None, pending: SuggestionMatch | None = None,
+    skip: int = 0, limit: int = 100,
 ) -> Page:
+    """Documents by name; `autolabeled`: with (or without) pending suggestions matching
+    `pending` (Azure's "Auto labeled" filter)."""
     columns = [c for c in documents.c if c.name != "text"]
     query = select(*columns).where(documents.c.project_id == project_id)
+    if autolabeled is not None:
+        has = exists().where(and_(suggestions.c.document_id == documents.c.id, _pending(pending)))
+        query = query.where(has if autolabeled else ~has)
     if labeled is not None:
         query = query.where(documents.c.label_count > 0 if labeled else documents.c.label_count == 0)
     if dataset is not None:
@@ -119,7 +141,7 @@ def get_document(conn: Connection, project_id: str, name: str) -> tuple[Row[Any]
         return None
     doc_labels = list(conn.execute(
         select(labels.c.label_id, labels.c.entity, labels.c.offset, labels.c.length,
-               labels.c.created_at, labels.c.actor)
+               labels.c.created_at, labels.c.actor, labels.c.origin_job, labels.c.origin_model)
         .where(labels.c.document_id == doc.id)
         .order_by(labels.c.offset, labels.c.length, labels.c.label_id)
     ))
@@ -294,3 +316,42 @@ def project_names(conn: Connection, project_ids: list[str]) -> dict[str, str]:
     if not project_ids:
         return {}
     return dict(conn.execute(select(projects.c.id, projects.c.name).where(projects.c.id.in_(project_ids))).all())
+
+
+def pending_by_document(conn: Connection, project_id: str, where: SuggestionMatch, skip: int,
+                        limit: int) -> tuple[list[tuple[str, dict[str, int]]], bool, int]:
+    """Per document (by name, paged): its pending suggestions per entity; and the total."""
+    s, d = suggestions.c, documents.c
+    matching = and_(s.project_id == project_id, _pending(where))
+    names = list(conn.scalars(
+        select(d.name).where(d.project_id == project_id,
+                             exists().where(and_(s.document_id == d.id, _pending(where))))
+        .order_by(d.name).offset(skip).limit(limit + 1)))
+    more, names = len(names) > limit, names[:limit]
+    per: dict[str, dict[str, int]] = {name: {} for name in names}
+    if names:
+        for name, entity, n in conn.execute(
+            select(d.name, s.entity, func.count()).select_from(suggestions).join(documents, d.id == s.document_id)
+            .where(matching, d.name.in_(names)).group_by(d.name, s.entity)
+        ):
+            per[name][entity] = n
+    total = conn.scalar(select(func.count()).select_from(suggestions).where(matching)) or 0
+    return list(per.items()), more, total
+
+
+def review_outcomes(conn: Connection, project_id: str, by: str) -> list[dict[str, Any]]:
+    """Suggestions per entity, model or job, by state: the review's outcomes so far."""
+    s = suggestions.c
+    key = {"entity": s.entity, "model": s.model_label, "job": s.job_id}[by]
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for value, state, n in conn.execute(
+        select(key, s.state, func.count()).where(s.project_id == project_id).group_by(key, s.state)
+    ):
+        counts[value][state] = n
+    return [{by: value, **dict(states)} for value, states in sorted(counts.items())]
+
+
+def pending_documents(conn: Connection, project_id: str, where: SuggestionMatch) -> list[str]:
+    d, s = documents.c, suggestions.c
+    return list(conn.scalars(select(d.name).where(
+        d.project_id == project_id, exists().where(and_(s.document_id == d.id, _pending(where)))).order_by(d.name)))

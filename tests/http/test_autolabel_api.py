@@ -13,10 +13,10 @@ from tests.training_data import documents
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def training_server(request, tmp_path_factory):
-    """A live server with its workers, training models that do find entities (20 epochs)."""
+    """A live server with its workers, training models that do find entities (60 epochs)."""
     require_backend(request.param)
     for settings in make_settings(request.param, tmp_path_factory.mktemp("autolabel"), read_wait_seconds=10,
-                                  training_max_epochs=20, autolabel_batch_documents=4):
+                                  training_max_epochs=60, autolabel_batch_documents=4):
         container = build(settings, follow=True, work=True)
         live = LiveServer(container).start()
         try:
@@ -152,3 +152,109 @@ def test_bad_auto_labeling_requests_get_a_4xx_naming_the_field(training_server, 
         assert response.status_code == 404  # no model in this project (models are per project)
         # The trained project of the other resource is invisible here.
         assert api.post(f"/{project}/autolabel/:preview", json={"modelLabel": "m1"}).status_code == 404
+
+
+def _suggestions(api, project, name):
+    return api.get(f"/{project}/documents/{name}").json()["suggestions"]
+
+
+def test_review_every_kind_of_decision_then_train_again_on_what_was_accepted(training_server):
+    with training_server.api() as api:
+        project = labeled_project(api, entities=("Person", "Org"))
+        unlabeled = [{"name": d.name, "text": d.text} for d, _ in documents(40)[30:]]
+        api.post(f"/{project}/documents/:batch", json={"documents": unlabeled})
+        first = api.post(f"/{project}/:train", json={"modelLabel": "m1", "trainingConfigVersion": "onehot-char",
+                                                      "evaluationOptions": {"kind": "manual"}})
+        assert wait_for_job(api, first.headers["Operation-Location"])["status"] == "succeeded"
+        job = wait_for_job(api, api.post(f"/{project}/autolabel/jobs", json={"modelLabel": "m1"})
+                           .headers["Operation-Location"])
+        assert job["status"] == "succeeded" and job["result"]["suggestions"] >= 20
+        autolabeled = api.get(f"/{project}/documents", params={"autolabeled": True}).json()["value"]
+        assert {d["name"] for d in autolabeled} <= {f"doc{i:03d}" for i in range(30, 40)} and len(autolabeled) >= 8
+        orgs = api.get(f"/{project}/documents", params={"autolabeled": True, "entity": "Org"}).json()["value"]
+        assert orgs and all(any(s["category"] == "Org" for s in _suggestions(api, project, d["name"])) for d in orgs)
+        names = [d["name"] for d in autolabeled]
+
+        # One accepted, one rejected.
+        one = _suggestions(api, project, names[0])
+        accepted = api.post(f"/{project}/documents/{names[0]}/suggestions/{one[0]['id']}/:accept")
+        assert accepted.status_code == 200, accepted.text
+        again = api.post(f"/{project}/documents/{names[0]}/suggestions/{one[0]['id']}/:accept")
+        assert again.status_code == 409 and again.json()["error"]["target"] == "suggestionId"
+        if len(one) > 1:
+            assert api.post(f"/{project}/documents/{names[0]}/suggestions/{one[1]['id']}/:reject").status_code == 200
+        doc = api.get(f"/{project}/documents/{names[0]}").json()
+        (label,) = doc["labels"]
+        assert label["id"] == accepted.json()["labelId"] and label["origin"]["kind"] == "acceptedSuggestion"
+        assert label["origin"]["jobId"] == job["jobId"] and label["origin"]["modelLabel"] == "m1"
+        assert (label["offset"], label["length"]) == (one[0]["offset"], one[0]["length"])
+
+        # Accept all; reject all.
+        all_accepted = api.post(f"/{project}/documents/{names[1]}/:accept-all").json()["accepted"]
+        assert all_accepted and _suggestions(api, project, names[1]) == []
+        assert api.post(f"/{project}/documents/{names[2]}/:reject-all").json()["rejected"]
+        assert api.get(f"/{project}/documents/{names[2]}").json()["labels"] == []
+
+        # Save labels: a stale version is refused whole; a fresh one mixes every kind.
+        doc = api.get(f"/{project}/documents/{names[3]}")
+        pending = doc.json()["suggestions"]
+        stale = api.post(f"/{project}/documents/{names[3]}/:save-labels", json={"accept": [pending[0]["id"]]},
+                         headers={"If-Match": '"1"'})
+        assert stale.status_code == 412 and _suggestions(api, project, names[3]) == pending
+        body = {"accept": [pending[0]["id"]], "reject": [s["id"] for s in pending[1:]]}
+        saved = api.post(f"/{project}/documents/{names[3]}/:save-labels", json=body,
+                         headers={"If-Match": doc.headers["ETag"]})
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["accepted"][0]["suggestionId"] == pending[0]["id"]
+
+        # A user label drawn over a pending suggestion supersedes it.
+        target = _suggestions(api, project, names[4])[0]
+        drawn = api.post(f"/{project}/documents/{names[4]}/labels",
+                         json={"category": target["category"], "offset": target["offset"], "length": target["length"]})
+        assert drawn.status_code == 201
+        assert target["id"] not in [s["id"] for s in _suggestions(api, project, names[4])]
+        assert api.post(f"/{project}/documents/{names[4]}/suggestions/{target['id']}/:accept").status_code == 409
+
+        # Undo takes an acceptance back: the suggestion is pending again, its label gone.
+        back = _suggestions(api, project, names[5])[0]
+        api.post(f"/{project}/documents/{names[5]}/suggestions/{back['id']}/:accept")
+        undone = api.post(f"/{project}/documents/{names[5]}/:undo", json={"count": 1})
+        assert undone.status_code == 200 and undone.json()["undone"] == [back["id"]]
+        assert back["id"] in [s["id"] for s in _suggestions(api, project, names[5])]
+        assert api.get(f"/{project}/documents/{names[5]}").json()["labels"] == []
+        assert api.post(f"/{project}/documents/{names[2]}/:undo", json={"count": 0}).status_code == 400
+
+        # Bulk: reject every pending Org suggestion, document by document.
+        bulk = api.post(f"/{project}/autolabel/:review", json={"decision": "reject", "entity": "Org"}).json()
+        assert bulk["documents"] and all(d["status"] == "succeeded" for d in bulk["documents"])
+        assert all(s["category"] != "Org" for name in names for s in _suggestions(api, project, name))
+
+        pending = api.get(f"/{project}/autolabel/pending").json()
+        left = sum(len(_suggestions(api, project, name)) for name in names)
+        assert pending["totalSuggestions"] == left > 0
+        assert all(set(d["entities"]) == {"Person"} for d in pending["value"])
+        metrics = api.get(f"/{project}/autolabel/metrics").json()
+        (by_job,) = metrics["jobs"]
+        assert by_job["jobId"] == job["jobId"] and by_job["accepted"] >= 3 and by_job["rejected"] >= 2
+        assert by_job["suggestions"] == job["result"]["suggestions"]
+        assert by_job["precision"] == round(by_job["accepted"] / (by_job["accepted"] + by_job["rejected"]), 4)
+        assert {e["category"] for e in metrics["entities"]} == {"Org", "Person"}
+
+        # Training again drops what is still pending, by events, and trains on the accepted.
+        second = api.post(f"/{project}/:train", json={"modelLabel": "m2", "trainingConfigVersion": "onehot-char",
+                                                       "evaluationOptions": {"kind": "manual"}})
+        second_job = second.headers["Operation-Location"].split("/train/jobs/")[1].split("?")[0]
+        assert api.get(f"/{project}/autolabel/pending").json()["totalSuggestions"] == 0
+        dropped = api.get(f"/{project}/events", params={"eventType": "AutoLabelDiscarded"}).json()["value"]
+        assert sum(len(e["data"]["suggestionIds"]) for e in dropped) == left
+        assert {e["data"]["trainingJobId"] for e in dropped} == {second_job}
+        assert wait_for_job(api, second.headers["Operation-Location"])["status"] == "succeeded"
+        trained_on = {d["name"]: d for d in api.get(f"/{project}/models/m2/training-set",
+                                                    params={"top": 100}).json()["value"]}
+        assert trained_on and api.get(f"/{project}/models/m2/training-set").json()["fingerprintMatches"]
+        for name in names:
+            labels = api.get(f"/{project}/documents/{name}").json()["labels"]
+            expected = sorted((x["category"], x["offset"], x["length"]) for x in labels)
+            got = sorted((x["category"], x["offset"], x["length"]) for x in trained_on.get(name, {"labels": []})["labels"])
+            assert got == expected, name  # accepted suggestions and user labels; nothing pending
+        assert names[0] in trained_on and names[2] not in trained_on

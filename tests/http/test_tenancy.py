@@ -15,6 +15,7 @@ VALID_BODIES = {
     ("POST", "/{projectName}/:train"): {"modelLabel": "m", "trainingConfigVersion": "onehot-char"},
     ("POST", "/{projectName}/autolabel/:preview"): {"modelLabel": "m"},
     ("POST", "/{projectName}/autolabel/jobs"): {"modelLabel": "m"},
+    ("POST", "/{projectName}/autolabel/:review"): {"decision": "reject"},
 }
 
 
@@ -34,7 +35,7 @@ def test_every_route_hides_another_resources_project(server, api):
     before = {path: api.get(f"/{victim}{path}").json() for path in ("", "/documents/d", "/events", "/entities")}
 
     params = {"projectName": victim, "documentName": "d", "category": "Person", "labelId": "L1", "jobId": job_id,
-              "trainedModelLabel": "m"}
+              "trainedModelLabel": "m", "suggestionId": "S1"}
     with server.api() as mallory:
         checked = set()
         for method, template in routes(server.app):

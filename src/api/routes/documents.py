@@ -27,6 +27,7 @@ from api.routing import authoring_router
 from api.schemas import DocumentBatchBody, DocumentBody, DocumentPatchBody, LabelBody, SaveLabelsBody
 from domain.application import LabelSpec, NewDocument
 from domain.offsets import OffsetMap, StringIndexType
+from domain.review_commands import SuggestionMatch
 from domain.rules import text_records
 from projections import queries
 
@@ -75,6 +76,12 @@ def _label(label_id: str, category: str, offset: int, length: int, offsets: Offs
     return {"id": label_id, "category": category, "offset": offset, "length": length}
 
 
+def _origin(label: Any) -> dict[str, str]:
+    if label.origin_job is None:
+        return {"kind": "user"}
+    return {"kind": "acceptedSuggestion", "jobId": label.origin_job, "modelLabel": label.origin_model}
+
+
 def _written_document(container: ContainerDep, principal: PrincipalDep, project: str, name: str) -> dict:
     project_agg, doc = container.app.get_document(principal.resource_id, project, name)
     return _summary(doc.name, doc.language, doc.dataset, len(doc.text), len(doc.live_labels(project_agg)),
@@ -118,11 +125,26 @@ def list_documents(
     labeled: bool | None = None,
     entity: Annotated[str | None, Query(min_length=1)] = None,
     dataset: Annotated[str | None, Query(pattern="^(Train|Test)$")] = None,
+    autolabeled: bool | None = None,
+    job: Annotated[str | None, Query(min_length=1)] = None,
+    model: Annotated[str | None, Query(min_length=1)] = None,
+    min_confidence: Annotated[float | None, Query(alias="minConfidence", ge=0, le=1)] = None,
+    max_confidence: Annotated[float | None, Query(alias="maxConfidence", ge=0, le=1)] = None,
 ) -> dict:
+    """With `autolabeled`, `entity`, `job`, `model` and the confidence range pick the pending
+    suggestions a document must have (or not have); otherwise `entity` picks by labels."""
+    pending = None
+    if autolabeled is not None:
+        pending = SuggestionMatch(entity, job, model, min_confidence, max_confidence)
+        entity = None
+    elif job or model or min_confidence is not None or max_confidence is not None:
+        raise ApiError(400, "InvalidArgument", "job, model and the confidence range filter suggestions: "
+                       "give autolabeled too.", "autolabeled")
     with container.reads.connect() as conn:
         project = project_row(conn, principal, projectName)
         result = queries.list_documents(conn, project.id, labeled=labeled, entity=entity, dataset=dataset,
-                                        skip=paging.skip, limit=paging.size)
+                                        autolabeled=autolabeled, pending=pending, skip=paging.skip,
+                                        limit=paging.size)
     return page(request, paging, [_summary_of_row(r) for r in result.rows], result.more)
 
 
@@ -144,12 +166,13 @@ def get_document(
         **_summary_of_row(row),
         "text": row.text,
         "stringIndexType": unit.value,
-        "labels": [_label(l.label_id, l.entity, l.offset, l.length, offsets, unit) for l in labels],
-        # A model's suggestions, apart from the user's labels (Azure draws them dotted).
+        "labels": [{**_label(l.label_id, l.entity, l.offset, l.length, offsets, unit), "origin": _origin(l)}
+                   for l in labels],
+        # A model's pending suggestions, apart from the user's labels (Azure draws them dotted).
         "suggestions": [
             {**_label(s.suggestion_id, s.entity, s.offset, s.length, offsets, unit), "confidence": s.confidence,
              "modelLabel": s.model_label, "jobId": s.job_id, "state": s.state}
-            for s in suggested
+            for s in suggested if s.state == "pending"
         ],
     }
 
@@ -217,11 +240,12 @@ def save_labels(
     container: ContainerDep, principal: PrincipalDep, unit: IndexTypeDep,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> dict:
-    """Removals and additions in one atomic write; with If-Match, only if nobody wrote since."""
+    """Removals, suggestions rejected and accepted, additions: one atomic write; with If-Match,
+    only if nobody wrote since."""
     saved = container.app.save_labels(
         principal.resource_id, projectName, documentName,
         add=[LabelSpec(a.category, a.offset, a.length) for a in body.add], remove=body.remove,
-        unit=unit, if_match=parse_if_match(if_match), actor=principal.actor,
+        accept=body.accept, reject=body.reject, unit=unit, if_match=parse_if_match(if_match), actor=principal.actor,
     )
     record_write(response, container, principal, saved.position)
     response.headers["ETag"] = etag(saved.version)
@@ -231,5 +255,8 @@ def save_labels(
             for label_id, a in zip(saved.added, body.add, strict=True)
         ],
         "removed": body.remove,
+        "accepted": [{"suggestionId": s, "labelId": label_id} for s, label_id in zip(body.accept, saved.accepted,
+                                                                                      strict=True)],
+        "rejected": body.reject,
         "version": saved.version,
     }
