@@ -51,8 +51,18 @@ autolabel_commands = st.one_of(
     st.tuples(st.just("autolabel_cancel")),
     st.tuples(st.just("autolabel_fail")),
 )
+# Reviewing what was suggested: one decision, all of a document's, undo, save-labels with
+# decisions, and a training request (which drops what is still pending).
+review_commands = st.one_of(
+    st.tuples(st.just("review_one"), st.sampled_from(DOCUMENTS), st.sampled_from(["accept", "reject"]),
+              st.integers(0, 5)),
+    st.tuples(st.just("review_all"), st.sampled_from(DOCUMENTS), st.sampled_from(["accept", "reject"])),
+    st.tuples(st.just("review_undo"), st.sampled_from(DOCUMENTS), st.integers(1, 3)),
+    st.tuples(st.just("review_save"), st.sampled_from(DOCUMENTS), st.integers(0, 5), st.integers(0, 5)),
+    st.tuples(st.just("review_train")),
+)
 # Label commands are the bulk of real logs, so they are drawn twice as often as the rest.
-commands = st.one_of(label_commands, label_commands, other_commands, autolabel_commands)
+commands = st.one_of(label_commands, label_commands, other_commands, autolabel_commands, review_commands)
 NOW = datetime.now(UTC)
 LEASE = timedelta(minutes=5)
 
@@ -65,6 +75,8 @@ def run(app, resource_id, project, command, labels: dict[str, list[str]], jobs: 
     kind, *args = command
     if kind.startswith("autolabel"):
         run_autolabel(app, resource_id, project, command, jobs)
+    elif kind.startswith("review"):
+        run_review(app, resource_id, project, command)
     elif kind == "add_entity":
         app.put_entity(resource_id, project, args[0], ACTOR)
     elif kind == "remove_entity":
@@ -126,6 +138,30 @@ def run_autolabel(app, resource_id, project, command, jobs: list) -> None:
     job = app.record_autolabel_batch(job.id, job.attempt, [(name, suggestions)], NOW, LEASE)
     if job.documents_done == len(job.documents):
         app.complete_autolabel(job.id, job.attempt)
+
+
+def run_review(app, resource_id, project, command) -> None:
+    kind, *args = command
+    if kind == "review_train":
+        job, _ = app.request_training(resource_id, project, model_label="m2", config_version="onehot-char",
+                                      evaluation={"kind": "manual"}, recipe={"name": "onehot-char"}, actor=ACTOR)
+        app.cancel_training(resource_id, project, str(job.id), ACTOR, NOW)  # only its start matters here
+        return
+    name = args[0]
+    suggestions = sorted(app.get_document(resource_id, project, name)[1].suggestions) or ["S1"]
+    if kind == "review_one":
+        chosen = suggestions[args[2] % len(suggestions)]
+        decide = app.accept_suggestion if args[1] == "accept" else app.reject_suggestion
+        decide(resource_id, project, name, chosen, ACTOR)
+    elif kind == "review_all":
+        decide = app.accept_all_suggestions if args[1] == "accept" else app.reject_all_suggestions
+        decide(resource_id, project, name, ACTOR)
+    elif kind == "review_undo":
+        app.undo_review(resource_id, project, name, args[1], ACTOR)
+    elif kind == "review_save":
+        accept, reject = suggestions[args[1] % len(suggestions)], suggestions[args[2] % len(suggestions)]
+        app.save_labels(resource_id, project, name, accept=[accept], reject=[reject] if reject != accept else [],
+                        actor=ACTOR)
 
 
 def record_model(app, runner, resource_id, project) -> None:
