@@ -16,17 +16,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.aggregate import snapshot_class
-from domain.errors import Conflict, InvalidArgument
+from domain.errors import InvalidArgument
 from domain.jobs import (
     CANCELLED,
     CANCELLING,
-    ENDED,
     FAILED,
-    MAX_ATTEMPTS,
     NOT_STARTED,
     RUNNING,
     SUCCEEDED,
-    claimable,
+    LeasedJob,
 )
 
 
@@ -58,8 +56,9 @@ def choose_entities(model_label: str, known: list[str], project: dict[str, str],
     return sorted(asked)
 
 
-class AutoLabelJob(Aggregate):
+class AutoLabelJob(LeasedJob, Aggregate):
     TOPIC = "AutoLabelJob"
+    KIND = "Auto-labeling job"
 
     class Event(Aggregate.Event):
         actor: str
@@ -165,32 +164,8 @@ class AutoLabelJob(Aggregate):
     def start(cls, job_id: UUID, **fields: Any) -> AutoLabelJob:
         return cls._create(cls.Created, id=job_id, **fields)
 
-    @property
-    def ended(self) -> bool:
-        return self.status in ENDED
-
     def _trigger(self, event_class: type[AutoLabelJob.Event], actor: str, **kwargs: Any) -> None:
         self.trigger_event(event_class, actor=actor, project_id=self.project_id, **kwargs)
-
-    def claimable(self, now: datetime) -> bool:
-        return claimable(self.status, self.lease_expires, now)
-
-    def claim(self, worker: str, now: datetime, lease: timedelta) -> bool:
-        """Takes the job for a new attempt; after MAX_ATTEMPTS ends it as failed instead
-        (answers whether it was taken)."""
-        if not self.claimable(now):
-            raise Conflict(f"Auto-labeling job {self.id} is {self.status} and held by {self.worker}.", "jobId")
-        if self.attempt >= MAX_ATTEMPTS:
-            self._trigger(self.Failed, f"worker:{worker}",
-                          reason=f"No worker finished the job in {MAX_ATTEMPTS} attempts.")
-            return False
-        self._trigger(self.Claimed, f"worker:{worker}", attempt=self.attempt + 1, worker=worker,
-                      lease_expires=(now + lease).isoformat())
-        return True
-
-    def check_holder(self, attempt: int) -> None:
-        if attempt != self.attempt or self.ended:
-            raise Conflict(f"Attempt {attempt} no longer holds auto-labeling job {self.id}.", "jobId")
 
     def progress(self, attempt: int, documents: int, suggestions: int, records: int, now: datetime,
                  lease: timedelta) -> None:
@@ -203,20 +178,3 @@ class AutoLabelJob(Aggregate):
     def complete(self, attempt: int) -> None:
         self.check_holder(attempt)
         self._trigger(self.Completed, f"worker:{self.worker}")
-
-    def fail(self, attempt: int, reason: str) -> None:
-        self.check_holder(attempt)
-        self._trigger(self.Failed, f"worker:{self.worker}", reason=reason)
-
-    def cancel(self, actor: str, now: datetime) -> None:
-        """Cancels at once a job nobody runs; asks the worker running one to stop."""
-        if self.ended:
-            raise Conflict(f"Auto-labeling job {self.id} has already ended ({self.status}).", "jobId")
-        if self.claimable(now):
-            self._trigger(self.Cancelled, actor)
-        elif not self.cancel_requested:
-            self._trigger(self.CancelRequested, actor)
-
-    def acknowledge_cancel(self, attempt: int) -> None:
-        self.check_holder(attempt)
-        self._trigger(self.Cancelled, f"worker:{self.worker}")

@@ -22,13 +22,11 @@ from domain.errors import Conflict, InvalidArgument
 from domain.jobs import (
     CANCELLED,
     CANCELLING,
-    ENDED,
     FAILED,
-    MAX_ATTEMPTS,
     NOT_STARTED,
     RUNNING,
     SUCCEEDED,
-    claimable,
+    LeasedJob,
 )
 
 TRAINING_SHARE = 90  # of a job's percent, the training part; the rest is evaluation
@@ -76,8 +74,9 @@ def check_evaluation_options(options: dict[str, Any]) -> dict[str, Any]:
     return {"kind": "percentage", "trainingSplitPercentage": train, "testingSplitPercentage": test}
 
 
-class TrainingJob(Aggregate):
+class TrainingJob(LeasedJob, Aggregate):
     TOPIC = "TrainingJob"
+    KIND = "Training job"
 
     class Event(Aggregate.Event):
         actor: str
@@ -112,7 +111,7 @@ class TrainingJob(Aggregate):
             job.cancel_requested = False
             job.reason = None
 
-    class Started(Event):
+    class Claimed(Event):
         TOPIC = "TrainingStarted"
         attempt: int
         worker: str
@@ -176,61 +175,19 @@ class TrainingJob(Aggregate):
     def request(cls, job_id: UUID, **fields: Any) -> TrainingJob:
         return cls._create(cls.Created, id=job_id, **fields)
 
-    @property
-    def ended(self) -> bool:
-        return self.status in ENDED
-
     def _trigger(self, event_class: type[TrainingJob.Event], actor: str, **kwargs: Any) -> None:
         self.trigger_event(event_class, actor=actor, project_id=self.project_id, **kwargs)
 
-    def claimable(self, now: datetime) -> bool:
-        return claimable(self.status, self.lease_expires, now)
-
-    def start(self, worker: str, now: datetime, lease: timedelta) -> bool:
-        """Takes the job for a new attempt; after MAX_ATTEMPTS, ends it as failed instead
-        (answers whether it started)."""
-        if not self.claimable(now):
-            raise Conflict(f"Training job {self.id} is {self.status} and held by {self.worker}.", "jobId")
-        if self.attempt >= MAX_ATTEMPTS:
-            self._trigger(self.Failed, f"worker:{worker}",
-                          reason=f"No worker finished the job in {MAX_ATTEMPTS} attempts.")
-            return False
-        self._trigger(self.Started, f"worker:{worker}", attempt=self.attempt + 1, worker=worker,
-                      lease_expires=(now + lease).isoformat())
-        return True
-
-    def _check_holder(self, attempt: int) -> None:
-        if attempt != self.attempt or self.ended:
-            raise Conflict(f"Attempt {attempt} no longer holds training job {self.id}.", "jobId")
-
     def progress(self, attempt: int, percent: int, now: datetime, lease: timedelta) -> None:
-        self._check_holder(attempt)
+        self.check_holder(attempt)
         self._trigger(self.Progressed, f"worker:{self.worker}", attempt=attempt, percent=max(0, min(percent, 99)),
                       lease_expires=(now + lease).isoformat())
 
     def complete(self, attempt: int) -> None:
-        self._check_holder(attempt)
+        self.check_holder(attempt)
         if self.cancel_requested:  # the user's cancel wins over a training that just finished
             raise Conflict(f"Training job {self.id} was cancelled.", "jobId")
         self._trigger(self.Completed, f"worker:{self.worker}", model_label=self.model_label)
-
-    def fail(self, attempt: int, reason: str) -> None:
-        self._check_holder(attempt)
-        self._trigger(self.Failed, f"worker:{self.worker}", reason=reason)
-
-    def cancel(self, actor: str, now: datetime) -> None:
-        """Cancels at once a job nobody runs (not started, or its worker's lease ran out);
-        asks the worker running one to stop."""
-        if self.ended:
-            raise Conflict(f"Training job {self.id} has already ended ({self.status}).", "jobId")
-        if self.claimable(now):
-            self._trigger(self.Cancelled, actor)
-        elif not self.cancel_requested:
-            self._trigger(self.CancelRequested, actor)
-
-    def acknowledge_cancel(self, attempt: int) -> None:
-        self._check_holder(attempt)
-        self._trigger(self.Cancelled, f"worker:{self.worker}")
 
 
 class Model(Aggregate):

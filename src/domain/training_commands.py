@@ -131,7 +131,7 @@ class TrainingCommands:
         job = self._get(job_id, TrainingJob)
         if job is None or not job.claimable(now):
             return None
-        started = job.start(worker, now, lease)
+        started = job.claim(worker, now, lease)
         try:
             self._save(job)
         except ConcurrentModification:

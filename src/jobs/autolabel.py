@@ -11,13 +11,10 @@ charged twice.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import Engine
 
@@ -26,6 +23,7 @@ from domain.autolabel import AutoLabelJob
 from domain.autolabel_commands import Suggestion
 from domain.errors import ConcurrentModification, Conflict, NotFound
 from jobs.artifacts import ArtifactStore
+from jobs.worker import JobWorker
 from ner.model import Tagger
 from projections import queries
 
@@ -38,45 +36,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class AutoLabelWorker:
+class AutoLabelWorker(JobWorker):
+    kind = "auto-labeling"
+
     def __init__(self, app: Spanledger, reads: Engine, artifacts: ArtifactStore, *,
                  lease: timedelta = timedelta(seconds=60), batch_documents: int = 512,
                  batch_characters: int = 64_000, poll_seconds: float = 1.0, clock: Callable[[], datetime] = utcnow):
+        super().__init__(poll_seconds)
         self.app, self.reads, self.artifacts = app, reads, artifacts
-        self.lease, self.poll_seconds, self.clock = lease, poll_seconds, clock
+        self.lease, self.clock = lease, clock
         self.batch_documents, self.batch_characters = batch_documents, batch_characters
-        self.name = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid4().hex[:6]}"
         self._taggers: OrderedDict[str, Tagger] = OrderedDict()  # by model file digest
-        self._stop = threading.Event()
-        self._wake = threading.Event()  # new jobs may be in the read model (see wake)
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="autolabel-worker", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stops after the batch at hand; the job is left to its lease."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                job = self.claim_next()
-                if job is not None:
-                    self.run(job)
-                    continue
-            except Exception:
-                log.exception("auto-labeling worker step failed")
-            self._wake.wait(self.poll_seconds)
-
-    def wake(self) -> None:
-        """The read model moved on: look for work now rather than at the next poll."""
-        self._wake.set()
 
     def claim_next(self) -> AutoLabelJob | None:
         now = self.clock()

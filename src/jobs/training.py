@@ -15,14 +15,13 @@ import multiprocessing
 import os
 import shutil
 import socket
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import Engine
 
@@ -34,6 +33,7 @@ from domain.training_set import Split, TrainingDocument
 from jobs import trainer_process
 from jobs.artifacts import ArtifactStore
 from jobs.lease import LeaseKeeper
+from jobs.worker import JobWorker
 from ner import recipes
 from ner.evaluation import Evaluation, evaluate
 from ner.recipes import Recipe
@@ -74,43 +74,19 @@ class _Stopped(Exception):
     shutting down (the lease then runs out and another worker takes the job up)."""
 
 
-class TrainingWorker:
+class TrainingWorker(JobWorker):
+    kind = "training"
+
     def __init__(self, app: Spanledger, reads: Engine, artifacts: ArtifactStore, work_root: Path, *,
                  lease: timedelta = timedelta(seconds=60), poll_seconds: float = 1.0,
                  max_epochs: int | None = None, clock: Callable[[], datetime] = utcnow):
+        super().__init__(poll_seconds)
         self.app, self.reads, self.artifacts, self.work_root = app, reads, artifacts, work_root
-        self.lease, self.poll_seconds, self.max_epochs, self.clock = lease, poll_seconds, max_epochs, clock
-        self.name = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid4().hex[:6]}"
-        self._stop = threading.Event()
-        self._wake = threading.Event()  # new jobs may be in the read model (see wake)
-        self._thread: threading.Thread | None = None
-
-    # -- running --------------------------------------------------------------------------
+        self.lease, self.max_epochs, self.clock = lease, max_epochs, clock
 
     def start(self) -> None:
         self._sweep_work_dirs()
-        self._thread = threading.Thread(target=self._loop, name="training-worker", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stops at once; a job in progress is left to its lease (another worker, or the next
-        start, takes it up)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                job = self.claim_next()
-                if job is not None:
-                    self.run(job)
-                    continue
-            except Exception:
-                log.exception("training worker step failed")
-            self._wake.wait(self.poll_seconds)
+        super().start()
 
     def _sweep_work_dirs(self) -> None:
         """Removes what workers of this machine that are gone left behind: a killed worker
@@ -120,10 +96,6 @@ class TrainingWorker:
             pid = folder.name[len(host) + 1:].split("-")[0]
             if pid.isdigit() and not _alive(int(pid)):
                 shutil.rmtree(folder, ignore_errors=True)
-
-    def wake(self) -> None:
-        """The read model moved on: look for work now rather than at the next poll."""
-        self._wake.set()
 
     def claim_next(self) -> TrainingJob | None:
         now = self.clock()
