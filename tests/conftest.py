@@ -147,32 +147,29 @@ class Api(httpx.Client):
         return name
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    require_backend(request.param)
-    for settings in make_settings(request.param, tmp_path_factory.mktemp("server"), read_wait_seconds=10):
-        container = build(settings, follow=True)
+def live_server(backend: str, data_dir: Path, *, work: bool = False, **overrides: object) -> Iterator[LiveServer]:
+    """spanledger on `backend` over real HTTP (with its workers if `work`), for one module."""
+    require_backend(backend)
+    for settings in make_settings(backend, data_dir, read_wait_seconds=10, **overrides):
+        container = build(settings, follow=True, work=work)
         live = LiveServer(container).start()
         try:
             yield live
         finally:
             live.stop()
             container.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    yield from live_server(request.param, tmp_path_factory.mktemp("server"))
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def training_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A live server that also runs a training worker, training tiny models (3 epochs)."""
-    require_backend(request.param)
-    for settings in make_settings(request.param, tmp_path_factory.mktemp("trainer"), read_wait_seconds=10,
-                                  training_max_epochs=3, training_lease_seconds=20):
-        container = build(settings, follow=True, work=True)
-        live = LiveServer(container).start()
-        try:
-            yield live
-        finally:
-            live.stop()
-            container.close()
+    yield from live_server(request.param, tmp_path_factory.mktemp("trainer"), work=True, training_max_epochs=3,
+                           training_lease_seconds=20)
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ import time
 
 import pytest
 
-from bootstrap import build
-from tests.conftest import LiveServer, make_settings, require_backend
+from tests.conftest import live_server
 from tests.http.test_training_api import labeled_project, wait_for_job
 from tests.training_data import documents
 
@@ -14,16 +13,8 @@ from tests.training_data import documents
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def training_server(request, tmp_path_factory):
     """A live server with its workers, training models that do find entities (60 epochs)."""
-    require_backend(request.param)
-    for settings in make_settings(request.param, tmp_path_factory.mktemp("autolabel"), read_wait_seconds=10,
-                                  training_max_epochs=60, autolabel_batch_documents=4):
-        container = build(settings, follow=True, work=True)
-        live = LiveServer(container).start()
-        try:
-            yield live
-        finally:
-            live.stop()
-            container.close()
+    yield from live_server(request.param, tmp_path_factory.mktemp("autolabel"), work=True, training_max_epochs=60,
+                           autolabel_batch_documents=4)
 
 
 @pytest.fixture(scope="module")
