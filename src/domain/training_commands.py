@@ -116,9 +116,12 @@ class TrainingCommands:
 
     def cancel_training(self: Spanledger, resource_id: UUID, project_name: str, job_id: str, actor: str,
                         now: datetime) -> int | None:
-        job = self.project_training_job(resource_id, project_name, job_id)
-        job.cancel(actor, now)
-        return self._save(job)
+        """Decided afresh if a worker wrote the job meanwhile (claimed it, renewed its lease)."""
+        def cancel() -> int | None:
+            job = self.project_training_job(resource_id, project_name, job_id)
+            job.cancel(actor, now)
+            return self._save(job)
+        return self._retrying(cancel)
 
     # -- what workers do ------------------------------------------------------------------
 

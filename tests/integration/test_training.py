@@ -232,3 +232,22 @@ def test_a_recipe_whose_files_this_machine_lacks_fails_the_job(container, projec
     runner = worker(container)
     runner.run(runner.claim_next())
     assert "needs model files" in app.training_job(job.id).reason
+
+
+def test_a_cancel_racing_a_worker_s_claim_is_decided_again_not_refused(container, project):
+    app = container.app
+    job = request(app, project)
+    stale = app.training_job(job.id)
+    app.claim_training(job.id, "w", datetime.now(UTC), LEASE)  # the worker writes first...
+    original, calls = app.project_training_job, []
+
+    def first_stale(*args):  # ... while the cancel had read the job before that
+        calls.append(1)
+        return stale if len(calls) == 1 else original(*args)
+
+    app.project_training_job = first_stale
+    try:
+        app.cancel_training(project, "p", str(job.id), ACTOR, datetime.now(UTC))
+    finally:
+        app.project_training_job = original
+    assert len(calls) == 2 and app.training_job(job.id).status == "cancelling"
