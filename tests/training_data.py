@@ -34,3 +34,16 @@ def documents(count: int, seed: int = 7) -> list[tuple[NewDocument, list[LabelSp
                 text += value[0]
         result.append((NewDocument(f"doc{i:03d}", text, None, "Test" if i % 5 == 0 else "Train"), labels))
     return result
+
+
+def add_labeled_project(app, resource_id, count: int = 30, entities=("Person", "Org"), actor: str = "key:test") -> None:
+    """Project "p" of the resource with `entities` and `count` documents labeled as above."""
+    from domain.offsets import StringIndexType
+
+    app.put_project(resource_id, "p", {"language": "en"}, actor)
+    for entity in entities:
+        app.put_entity(resource_id, "p", entity, actor)
+    docs = documents(count)
+    app.add_documents(resource_id, "p", [d for d, _ in docs], actor)
+    for doc, labels in docs:
+        app.save_labels(resource_id, "p", doc.name, add=labels, unit=StringIndexType.CODE_POINT, actor=actor)

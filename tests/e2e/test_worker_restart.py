@@ -14,12 +14,11 @@ import pytest
 from bootstrap import build
 from domain import ids
 from domain.application import NewDocument
-from domain.offsets import StringIndexType
 from domain.quota import QuotaLedger
 from ner.recipes import onehot_char
 from tests.conftest import make_settings
 from tests.support import install_model
-from tests.training_data import documents
+from tests.training_data import add_labeled_project, documents
 
 ACTOR = "key:test"
 
@@ -52,13 +51,7 @@ def test_a_killed_worker_s_job_is_finished_by_the_next_one_exactly_once(settings
     container = build(settings)
     app = container.app
     resource_id, _, _ = app.create_resource("acme", "cli:test")
-    app.put_project(resource_id, "p", {"language": "en"}, ACTOR)
-    for entity in ("Person", "Org"):
-        app.put_entity(resource_id, "p", entity, ACTOR)
-    docs = documents(30)
-    app.add_documents(resource_id, "p", [d for d, _ in docs], ACTOR)
-    for doc, labels in docs:
-        app.save_labels(resource_id, "p", doc.name, add=labels, unit=StringIndexType.CODE_POINT, actor=ACTOR)
+    add_labeled_project(app, resource_id)
     container.runner.catch_up()
     job, _ = app.request_training(resource_id, "p", model_label="m", config_version="onehot-char",
                                   evaluation={"kind": "manual"}, recipe=onehot_char(mini_batch_size=4).to_dict(),
@@ -92,13 +85,7 @@ def test_a_killed_worker_s_auto_labeling_job_is_finished_without_suggesting_or_c
     container = build(settings)
     app = container.app
     resource_id, _, _ = app.create_resource("acme", "cli:test")
-    app.put_project(resource_id, "p", {"language": "en"}, ACTOR)
-    for entity in ("Person", "Org"):
-        app.put_entity(resource_id, "p", entity, ACTOR)
-    docs = documents(30)
-    app.add_documents(resource_id, "p", [d for d, _ in docs], ACTOR)
-    for doc, labels in docs:
-        app.save_labels(resource_id, "p", doc.name, add=labels, unit=StringIndexType.CODE_POINT, actor=ACTOR)
+    add_labeled_project(app, resource_id)
     # 300 documents to suggest on, one per batch: time enough to be killed in the middle.
     texts = [d.text for d, _ in documents(300, seed=11)]
     app.add_documents(resource_id, "p", [NewDocument(f"new{i:03d}", t) for i, t in enumerate(texts)], ACTOR)

@@ -9,14 +9,13 @@ from uuid import UUID
 import pytest
 
 from domain.errors import Conflict, InvalidArgument, NotFound
-from domain.offsets import StringIndexType
 from domain.training_set import fingerprint, replay
 from jobs.training import TrainingWorker
 from ner.model import Tagger
 from ner.recipes import onehot_char
 from projections import queries
 from tests.support import dump_read_model, rebuilt
-from tests.training_data import documents
+from tests.training_data import add_labeled_project
 
 ACTOR = "key:test"
 RECIPE = onehot_char(max_epochs=3, hidden_size=32).to_dict()
@@ -27,13 +26,7 @@ LEASE = timedelta(seconds=30)
 def project(container):
     app = container.app
     resource_id, _, _ = app.create_resource("acme", "cli:test")
-    app.put_project(resource_id, "p", {"language": "en"}, ACTOR)
-    for entity in ("Person", "Org", "Date"):
-        app.put_entity(resource_id, "p", entity, ACTOR)
-    docs = documents(30)
-    app.add_documents(resource_id, "p", [d for d, _ in docs], ACTOR)
-    for doc, labels in docs:
-        app.save_labels(resource_id, "p", doc.name, add=labels, unit=StringIndexType.CODE_POINT, actor=ACTOR)
+    add_labeled_project(app, resource_id, entities=("Person", "Org", "Date"))
     container.runner.catch_up()
     return resource_id
 
