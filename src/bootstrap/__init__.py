@@ -161,6 +161,7 @@ def build(settings: Settings | None = None, *, follow: bool = False, work: bool 
         container.worker = TrainingWorker(
             app, container.reads, container.artifacts, settings.data_dir / "work",
             lease=timedelta(seconds=settings.training_lease_seconds), max_epochs=settings.training_max_epochs,
+            max_seconds=settings.training_max_seconds, threads=settings.training_threads,
         )
         container.worker.start()
         container.autolabel_worker = AutoLabelWorker(

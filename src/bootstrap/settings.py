@@ -23,8 +23,14 @@ class Settings(BaseSettings):
     # A training worker holds a job this long between progress reports; a job whose worker
     # died is taken up again when its lease runs out.
     training_lease_seconds: float = 60.0
-    # Overrides the recipes' number of epochs (small, quick models for tests and trials).
+    # Overrides the epochs a training derives from its data (small, quick models for tests
+    # and trials); training still stops earlier once its loss has converged.
     training_max_epochs: int | None = None
+    # A training stops before an epoch that would take it past this many seconds.
+    training_max_seconds: float = 1800.0
+    # torch threads of a training: unset, sized to the cores other processes leave free,
+    # epoch by epoch; a number fixes them, so that the same events train the same model.
+    training_threads: int | None = None
     # The same for auto-labeling jobs, whose worker reports after every batch of documents.
     autolabel_lease_seconds: float = 60.0
     autolabel_batch_documents: int = 512

@@ -79,10 +79,12 @@ class TrainingWorker(JobWorker):
 
     def __init__(self, app: Spanledger, reads: Engine, artifacts: ArtifactStore, work_root: Path, *,
                  lease: timedelta = timedelta(seconds=60), poll_seconds: float = 1.0,
-                 max_epochs: int | None = None, clock: Callable[[], datetime] = utcnow):
+                 max_epochs: int | None = None, max_seconds: float | None = None, threads: int | None = None,
+                 clock: Callable[[], datetime] = utcnow):
         super().__init__(poll_seconds)
         self.app, self.reads, self.artifacts, self.work_root = app, reads, artifacts, work_root
-        self.lease, self.max_epochs, self.clock = lease, max_epochs, clock
+        self.lease, self.max_epochs, self.max_seconds, self.clock = lease, max_epochs, max_seconds, clock
+        self.threads = threads
 
     def start(self) -> None:
         self._sweep_work_dirs()
@@ -125,6 +127,8 @@ class TrainingWorker(JobWorker):
         assert recipe is not None  # _refusal checked
         if self.max_epochs:
             recipe = replace(recipe, max_epochs=self.max_epochs)
+        if self.max_seconds:
+            recipe = replace(recipe, max_seconds=self.max_seconds)
         work_dir = self.work_root / self.name.replace(":", "-") / f"{job.id}-{attempt}"  # see _sweep_work_dirs
         work_dir.mkdir(parents=True, exist_ok=True)
 
@@ -168,8 +172,9 @@ class TrainingWorker(JobWorker):
         payload = {
             "recipe": dict(recipe.__dict__),
             "work_dir": str(work_dir),
+            "threads": self.threads,
             "train": [(d.name, d.text, d.labels) for d in parts.train],
-            "test": [d.text for d in parts.test],
+            "test": [(d.name, d.text, d.labels) for d in parts.test],
         }
         context = multiprocessing.get_context("spawn")
         receiver, sender = context.Pipe(duplex=False)
@@ -223,7 +228,7 @@ class TrainingWorker(JobWorker):
 
     def _complete(self, job: TrainingJob, attempt: int, recipe: Recipe, documents: list[TrainingDocument],
                   parts: Split, digest: str, outcome: dict[str, Any], keeper: LeaseKeeper) -> None:
-        predicted = [[Span(o, o + n, e) for o, n, e in spans] for spans in outcome["predicted"]]
+        predicted = [[Span(o, o + n, e, score) for o, n, e, score in spans] for spans in outcome["predicted"]]
         expected = [[Span(o, o + n, e) for o, n, e in d.labels] for d in parts.test]
         entity_types = sorted({e for d in documents for _, _, e in d.labels}
                               | {s.label for spans in predicted for s in spans})
@@ -234,7 +239,7 @@ class TrainingWorker(JobWorker):
                 "length": len(d.text),
                 "astral": OffsetMap.astral_of(d.text),
                 "expected": [list(label) for label in d.labels],
-                "predicted": [[s.start, s.length, s.label] for s in spans],
+                "predicted": [[s.start, s.length, s.label, s.score] for s in spans],
             }
             for d, spans in zip(parts.test, predicted, strict=True)
         ]
@@ -250,11 +255,12 @@ class TrainingWorker(JobWorker):
             self.app.complete_training(
                 job.id, attempt,
                 artifact=artifact, evaluation_artifact=evaluation_artifact, fingerprint=digest,
-                duration_seconds=round(outcome["seconds"], 3), recipe=recipe.to_dict(),
+                duration_seconds=round(outcome["seconds"], 3),
+                recipe={**recipe.to_dict(), "run": outcome["run"]},
                 entity_types=outcome["entity_types"],
                 evaluation={**job.evaluation, "trainingDocuments": len(parts.train),
                             "testingDocuments": len(parts.test)},
-                metrics=metrics(result),
+                metrics={**metrics(result), "postprocessing": outcome["postprocessing"]},
             )
         except Conflict:
             current = self.app.training_job(job.id)

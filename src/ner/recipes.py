@@ -28,9 +28,13 @@ class Recipe:
     hidden_size: int = 256
     word_embedding_size: int = 100
     min_word_frequency: int = 1
-    max_epochs: int = 30
+    # None: derived from the training data (ner.schedule); a number fixes it.
+    max_epochs: int | None = None
+    mini_batch_size: int | None = None
     learning_rate: float = 0.1
-    mini_batch_size: int = 16
+    patience: int = 3  # epochs without a new low of the training loss before the rate halves
+    anneals: int = 3  # halvings after which the loss counts as converged and training stops
+    max_seconds: float | None = 1800.0  # training stops before an epoch that would pass this
     seed: int = 13
 
     def to_dict(self) -> dict[str, object]:

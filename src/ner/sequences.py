@@ -77,17 +77,11 @@ def _label(sentence: Sentence, offsets: list[tuple[int, int]], spans: tuple[Span
             sentence[first:last + 1].add_label(TAG_TYPE, span.label)
 
 
-def predicted_spans(sequence: Sequence, text: str, label_name: str = TAG_TYPE) -> list[Span]:
-    """The spans flair predicted on a sequence, as character offsets into the text; spans of
-    one type that only spaces separate are one ("New" + "York" -> "New York", with the lower
-    of their confidences); a line break keeps them apart."""
+def predicted_spans(sequence: Sequence, label_name: str = TAG_TYPE) -> list[Span]:
+    """The spans flair predicted on a sequence, as character offsets into its text."""
     spans: list[Span] = []
     for flair_span in sequence.sentence.get_spans(label_name):
         first, last = flair_span.tokens[0].idx - 1, flair_span.tokens[-1].idx - 1
         label = flair_span.get_label(label_name)
-        span = Span(sequence.offsets[first][0], sequence.offsets[last][1], label.value, label.score)
-        if spans and spans[-1].label == span.label and not text[spans[-1].end:span.start].strip(" \t"):
-            span = Span(spans[-1].start, span.end, span.label, min(spans[-1].score, span.score))
-            spans.pop()
-        spans.append(span)
+        spans.append(Span(sequence.offsets[first][0], sequence.offsets[last][1], label.value, label.score))
     return spans

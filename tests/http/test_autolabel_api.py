@@ -40,6 +40,11 @@ def test_preview_start_poll_and_find_the_suggestions(training_server, trained):
         assert [d["name"] for d in body["documents"]] == [f"doc{i:03d}" for i in range(30, 40)]
         assert [e["category"] for e in body["entities"]] == ["Org", "Person"]
         assert all(e["labels"] > 0 and e["f1"] is not None for e in body["entities"])
+        # What minConfidence keeps, estimated on the model's test documents: less, never more.
+        assert body["minConfidence"] == 0.0 and body["atMinConfidence"]["recall"] > 0
+        strict = api.post(f"/{project}/autolabel/:preview", json={"modelLabel": "m1", "minConfidence": 0.95}).json()
+        assert strict["atMinConfidence"]["recall"] <= body["atMinConfidence"]["recall"]
+        assert set(strict["entities"][0]["atMinConfidence"]) == {"precision", "recall"}
         quota_before = api.get("/../quota").json()
         assert body["quota"]["remaining"] == quota_before["remaining"]
 

@@ -84,6 +84,16 @@ def test_training_set_is_the_replayed_log_and_matches_the_fingerprint(training_s
         job = wait_for_job(api, started.headers["Operation-Location"])
         assert job["status"] == "succeeded", job
         assert [w["code"] for w in job["warnings"]] == ["EntityWithoutLabels"]  # Date
+        # How it trained and how its spans are post-processed are recorded with the model.
+        run = api.get(f"/{project}/models/m").json()["trainingRun"]
+        assert run["sequences"] == 16 and run["mini_batch_size"] == 2 and run["steps_per_epoch"] == 8
+        assert run["epochs"] <= run["max_epochs"] == 3 and run["threads"]
+        post = api.get(f"/{project}/models/m/evaluation/summary-result").json()["postprocessing"]
+        assert post["calibration"]["method"] == "platt" and "raw" in post["calibration"]["calibrationError"]
+        assert isinstance(post["mergeAdjacentSpans"], bool) and post["mergeReason"]
+        result = api.get(f"/{project}/models/m/evaluation/result").json()["value"]
+        assert all(0 < e["confidenceScore"] <= 1 for r in result
+                   for e in r["customEntityRecognitionResult"]["entities"][0]["predictedEntities"])
         # A change after the training does not change what the model trained on.
         api.post(f"/{project}/documents/doc001/:save-labels", json={"remove": ["L1"]})
         trained = api.get(f"/{project}/models/m/training-set", params={"maxpagesize": 100}).json()

@@ -16,6 +16,7 @@ from api.routes.projects import project_id, project_row
 from api.routing import BASE, authoring_router
 from api.schemas import AutoLabelBody, DocumentFilterBody
 from domain.autolabel import choose_entities
+from ner.postprocess import estimate
 from projections import queries
 
 router = authoring_router()
@@ -82,6 +83,13 @@ def _selection(conn: Connection, project: Any, body: AutoLabelBody) -> list[Any]
     return rows
 
 
+def _estimate(metrics: dict[str, Any], entity: str, min_confidence: float) -> dict[str, float | None] | None:
+    """Precision and recall of the suggestions a minConfidence would keep, as measured on the
+    model's test documents with its calibrated confidences (None for a model without them)."""
+    table = metrics.get("postprocessing", {}).get("byConfidence")
+    return estimate(table, entity, min_confidence) if table else None
+
+
 @router.post("/{projectName}/autolabel/:preview", dependencies=[Consistent])
 def preview(projectName: str, body: AutoLabelBody, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """What the job would cost and whether it fits; records nothing."""
@@ -103,12 +111,15 @@ def preview(projectName: str, body: AutoLabelBody, container: ContainerDep, prin
     return {
         "modelLabel": model.label,
         "lastTrainedDateTime": azure_time(model.trained_at),
+        "minConfidence": body.min_confidence,
         "entities": [
             {"category": name, "labels": label_counts.get(name, 0),
              "precision": scores.get(name, {}).get("precision"), "recall": scores.get(name, {}).get("recall"),
-             "f1": scores.get(name, {}).get("f1")}
+             "f1": scores.get(name, {}).get("f1"),
+             "atMinConfidence": _estimate(model.metrics, name, body.min_confidence)}
             for name in chosen
         ],
+        "atMinConfidence": _estimate(model.metrics, "*", body.min_confidence),
         "documents": [{"name": d.name, "characters": d.characters, "textRecords": d.text_records}
                       for d in documents],
         "documentCount": len(documents),

@@ -86,6 +86,9 @@ def render_model(row: Any) -> dict[str, Any]:
         "modelTrainingConfigVersion": row.training_config_version,
         "hasSnapshot": False,
         "recipe": row.recipe["name"],
+        # How the training went (extension): the plan it derived from the data, the epochs
+        # it ran and why it stopped; absent for models trained before this was recorded.
+        "trainingRun": row.recipe.get("run"),
     }
 
 
@@ -225,14 +228,26 @@ def evaluation_summary(
             "microF1": micro["f1"], "microPrecision": micro["precision"], "microRecall": micro["recall"],
             "macroF1": macro["f1"], "macroPrecision": macro["precision"], "macroRecall": macro["recall"],
         },
+        # Extension: how the model's spans are merged and its confidences calibrated, with
+        # the calibration error on the test documents before and after.
+        "postprocessing": _postprocessing(metrics.get("postprocessing")),
     }
 
 
+def _postprocessing(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    return {"mergeAdjacentSpans": report["mergeAdjacent"], "mergeReason": report["mergeReason"],
+            "calibration": report["calibration"]}
+
+
 def _entities(spans: list[list[Any]], offsets: OffsetMap, unit: StringIndexType) -> list[dict[str, Any]]:
+    """Expected labels are (offset, length, category); predictions add their confidence."""
     result = []
-    for offset, length, category in spans:
+    for offset, length, category, *score in spans:
         o, n = offsets.span_from_code_points(offset, length, unit)
-        result.append({"category": category, "offset": o, "length": n})
+        result.append({"category": category, "offset": o, "length": n}
+                      | ({"confidenceScore": score[0]} if score else {}))
     return result
 
 
