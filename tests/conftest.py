@@ -56,6 +56,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 def make_settings(backend: str, data_dir: Path, **overrides: object) -> Iterator[Settings]:
+    """Settings for a store on `backend`; a server started with them listens on a free port
+    (the links the API hands out name it)."""
+    overrides.setdefault("port", free_port())
     url = None
     if backend == "postgres":
         url = f"{POSTGRES}/test_{uuid.uuid4().hex[:16]}"
@@ -90,7 +93,7 @@ class LiveServer:
 
     def __init__(self, container: Container):
         self.container = container
-        self.port = free_port()
+        self.port = container.settings.port
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(container)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")

@@ -3,7 +3,7 @@ and read-your-writes."""
 
 from __future__ import annotations
 
-import re
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Annotated
@@ -19,8 +19,11 @@ from domain.offsets import StringIndexType
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 POSITION_HEADER = "X-Log-Position"
 MIN_POSITION_HEADER = "X-Min-Log-Position"
-_API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
+# The text authoring API versions Azure's clients send (the .NET and Python authoring clients
+# list these); spanledger answers each the same way.
+API_VERSIONS = ("2022-05-01", "2023-04-01", "2023-04-15-preview", "2024-11-15-preview", "2025-05-15-preview")
 MAX_INT = 2**62  # positions and offsets in numbers a BIGINT column holds
+_LOOK_EVERY = 0.25  # seconds between looks at the stored positions while a read waits
 
 
 # Dependencies that only look at the request are `async def`: FastAPI runs a plain `def`
@@ -35,9 +38,9 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 
 
 async def check_api_version(version: Annotated[str, Query(alias="api-version")]) -> str:
-    if not _API_VERSION.fullmatch(version):
-        raise ApiError(400, "InvalidArgument", f"api-version {version!r} is not a version such as "
-                       "'2025-05-15-preview'.", "api-version")
+    if version not in API_VERSIONS:
+        raise ApiError(400, "UnsupportedApiVersion", f"The api-version {version[:40]!r} is not supported. The "
+                       f"supported versions are {', '.join(API_VERSIONS)}.", "api-version")
     return version
 
 
@@ -60,19 +63,31 @@ class KeyCache:
         self._checked[key] = (time.monotonic(), principal)
 
 
-async def get_principal(
-    request: Request, container: ContainerDep, key: Annotated[str | None, Header(alias=KEY_HEADER)] = None
-) -> Principal:
+async def authenticate(request: Request) -> Principal:
+    """The caller, from its API key; kept on the request, so that the key is checked once and
+    before the body is read (api.routing)."""
+    principal = getattr(request.state, "principal", None)
+    if principal is not None:
+        return principal
+    key = request.headers.get(KEY_HEADER)
     if not key:
         raise ApiError(401, "Unauthorized", f"Send an API key in the {KEY_HEADER} header.", KEY_HEADER)
     keys: KeyCache = request.app.state.keys
     principal = keys.get(key)
     if principal is None:
+        container: Container = request.app.state.container
         principal = await run_in_threadpool(container.app.authenticate, key)
         if principal is None:
             raise ApiError(401, "Unauthorized", "The API key is not valid or was revoked.", KEY_HEADER)
         keys.put(key, principal)
+    request.state.principal = principal
     return principal
+
+
+async def get_principal(
+    request: Request, key: Annotated[str | None, Header(alias=KEY_HEADER)] = None,  # documented in OpenAPI
+) -> Principal:
+    return await authenticate(request)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -84,17 +99,35 @@ async def consistent_reads(
 ) -> None:
     """Waits until the read model holds the caller's own writes and any position it asked for.
 
-    Usually it already does (a check in memory); only a real wait goes to a worker thread.
+    Usually it already does (a check in memory). A position beyond the log's head is refused
+    at once; a real wait sleeps on the event loop, so waiting requests hold no thread that
+    other requests need (a look at the stored positions, for runners in other processes,
+    borrows one briefly now and then).
     """
+    runner = container.runner
     needed = max(min_position or 0, container.last_write(principal.key_id))
-    if not needed or container.runner.position() >= needed:
+    if not needed or runner.position() >= needed:
         return
-    if not await run_in_threadpool(container.runner.wait_for, needed, container.settings.read_wait_seconds):
-        raise ApiError(
-            503, "ServiceUnavailable",
-            f"The read model has not reached log position {needed} yet; retry shortly.",
-            MIN_POSITION_HEADER, headers={"Retry-After": "1"},
-        )
+    if min_position and min_position > runner.position():
+        head = await run_in_threadpool(container.app.recorder.max_notification_id) or 0
+        if min_position > head:
+            raise ApiError(400, "InvalidArgument", f"{MIN_POSITION_HEADER} {min_position} is beyond the log's "
+                           f"last position, {head}.", MIN_POSITION_HEADER)
+    deadline = time.monotonic() + container.settings.read_wait_seconds
+    pause, next_look = 0.002, time.monotonic() + _LOOK_EVERY
+    while runner.position() < needed:
+        if time.monotonic() >= next_look:
+            if await run_in_threadpool(runner.stored_position) >= needed:
+                return
+            next_look = time.monotonic() + _LOOK_EVERY
+        if time.monotonic() >= deadline:
+            raise ApiError(
+                503, "ServiceUnavailable",
+                f"The read model has not reached log position {needed} yet; retry shortly.",
+                MIN_POSITION_HEADER, headers={"Retry-After": "1"},
+            )
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 Consistent = Depends(consistent_reads)
@@ -139,7 +172,8 @@ class Paging:
         params = {"skip": self.skip + returned}
         if remaining is not None:
             params["top"] = remaining
-        return str(request.url.include_query_params(**params))
+        url = request.url.include_query_params(**params)
+        return request.app.state.container.settings.base_url + url.path + "?" + url.query
 
 
 async def get_paging(

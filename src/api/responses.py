@@ -33,9 +33,11 @@ def precise_time(value: str) -> str:
 
 def absolute_url(request: Request, path: str, **query: Any) -> str:
     """Azure's clients follow Operation-Location and nextLink only when they are absolute.
+    They start with the configured public URL, never with the request's Host header: a forged
+    Host would make a client send its key elsewhere.
 
     `path` must already be quoted (see `segment`)."""
-    base = str(request.base_url).rstrip("/")
+    base = request.app.state.container.settings.base_url
     return base + path + ("?" + urlencode(query) if query else "")
 
 

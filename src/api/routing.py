@@ -1,4 +1,4 @@
-"""Routes that read JSON bodies with orjson.
+"""The authoring routes' request handling: guarded input (api.guard), JSON read with orjson.
 
 The standard library's parser accepts what the event store's orjson cannot write back (lone
 surrogates, NaN and Infinity), which would turn into a 500 or into state a replay does not
@@ -15,7 +15,8 @@ import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.routing import APIRoute
 
-from api.deps import check_api_version
+from api import guard
+from api.deps import authenticate, check_api_version
 
 BASE = "/language/authoring/analyze-text/projects"
 
@@ -31,10 +32,16 @@ class JsonRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
-        async def with_orjson(request: Request) -> Response:
-            return await handler(OrjsonRequest(request.scope, request.receive))
+        async def guarded(request: Request) -> Response:
+            request = OrjsonRequest(request.scope, request.receive)
+            guard.check_raw_path(request)
+            guard.check_path_params(request)
+            guard.check_query(request)
+            await authenticate(request)
+            await guard.read_body(request, request.app.state.container.settings.max_body_bytes)
+            return await handler(request)
 
-        return with_orjson
+        return guarded
 
 
 def authoring_router(prefix: str = BASE) -> APIRouter:

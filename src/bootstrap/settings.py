@@ -17,6 +17,12 @@ class Settings(BaseSettings):
     database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8080
+    # The address clients reach the API at (behind a proxy, the proxy's): links the API hands
+    # out (Operation-Location, nextLink, resultUrl) start with it, never with a request's Host.
+    # Unset: http://{host}:{port}.
+    public_url: str | None = None
+    # Request bodies over this many bytes are refused (413) without being read whole.
+    max_body_bytes: int = 16 * 1024 * 1024
     # How long a read waits for the projections to reach a position it asked for.
     read_wait_seconds: float = 10.0
     projection_batch_size: int = 2000
@@ -42,6 +48,10 @@ class Settings(BaseSettings):
         if url and not url.startswith(("postgresql:", "postgres:", "postgresql+")):
             raise ValueError("SPANLEDGER_DATABASE_URL must be a postgresql:// URL (leave it unset for SQLite)")
         return url or None
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def uses_postgres(self) -> bool:

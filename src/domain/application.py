@@ -326,6 +326,8 @@ class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, Applicatio
         Error targets name the field of a single label (`offset`) or of one in a batch
         (`add[2].offset`, `remove[0]`, `accept[1]`).
         """
+        for where, listed in (("remove", remove), ("reject", reject), ("accept", accept)):
+            _check_unique(listed, where)
         project, document = self.get_document(resource_id, project_name, name)
         if if_match is not None and if_match != document.version:
             raise PreconditionFailed(
@@ -349,3 +351,12 @@ class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, Applicatio
         """A document's current labels, by replaying its events (the projections' reference)."""
         project, document = self.get_document(resource_id, project_name, name)
         return document.live_labels(project)
+
+
+def _check_unique(ids: Sequence[str], field: str) -> None:
+    """The same id twice in one list is a client's mistake, not a missing label."""
+    seen: set[str] = set()
+    for i, item in enumerate(ids):
+        if item in seen:
+            raise InvalidArgument(f"{item!r} appears twice in {field}.", f"{field}[{i}]")
+        seen.add(item)

@@ -22,7 +22,7 @@ def hash_api_key(key: str) -> str:
 
 
 def check_resource_name(name: str) -> str:
-    if not isinstance(name, str) or not _RESOURCE_NAME.fullmatch(name):
+    if not isinstance(name, str) or not _RESOURCE_NAME.fullmatch(name) or name in (".", ".."):
         raise InvalidArgument(
             f"Resource name {name!r} is invalid: use 1-64 letters, digits, '_', '.' or '-'.",
             "name",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from domain.errors import Conflict, InvalidArgument
 
@@ -18,6 +19,11 @@ _ENTITY_FORBIDDEN = set(":$&%*()+~#/?")
 _DOCUMENT_FORBIDDEN = set("/\\?#%:")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 MAX_LANGUAGE_TAG = 32
+# Words the routes use where a project name goes (/projects/global/training-config-versions).
+RESERVED_PROJECT_NAMES = frozenset({"global"})
+# Unicode categories no name may hold: controls, format characters (bidi overrides, zero-width
+# joiners, the BOM), surrogates, private use and unassigned code points.
+_NOT_IN_NAMES = {"Cc", "Cf", "Cs", "Co", "Cn"}
 
 
 def text_records(characters: int) -> int:
@@ -25,44 +31,51 @@ def text_records(characters: int) -> int:
     return -(-characters // CHARACTERS_PER_TEXT_RECORD)
 
 
+def name_problem(name: object, max_length: int = 200) -> str | None:
+    """What is wrong with a name, by the rules every kind of name shares (None if nothing):
+    1 to `max_length` characters, Unicode NFC, no control, format or unassigned characters,
+    no spaces at its ends, and not "." or ".." (path segments that mean something else)."""
+    if not isinstance(name, str) or not 1 <= len(name) <= max_length:
+        return f"must be 1-{max_length} characters long"
+    if name in (".", ".."):
+        return "may not be '.' or '..'"
+    if any(unicodedata.category(c) in _NOT_IN_NAMES for c in name):
+        return "may not contain control, format (bidi, zero-width, BOM) or unassigned characters"
+    if unicodedata.normalize("NFC", name) != name:
+        return "must be in Unicode normal form NFC"
+    if name != name.strip():
+        return "may not start or end with spaces"
+    return None
+
+
+def _check_name(kind: str, name: object, target: str, max_length: int, forbidden: set[str] = frozenset()) -> str:
+    problem = name_problem(name, max_length)
+    if problem:
+        raise InvalidArgument(f"{kind} names {problem}.", target)
+    assert isinstance(name, str)
+    bad = sorted(forbidden.intersection(name))
+    if bad:
+        raise InvalidArgument(f"{kind} name {name!r} contains forbidden characters {' '.join(bad)}.", target)
+    return name
+
+
 def check_project_name(name: str, target: str = "projectName") -> str:
-    if not isinstance(name, str) or not _PROJECT_NAME.fullmatch(name):
+    if not isinstance(name, str) or not _PROJECT_NAME.fullmatch(name) or name in (".", ".."):
         raise InvalidArgument(
             f"Project name {name!r} is invalid: use 1-50 letters, digits, '_', '.' or '-'.",
             target,
         )
+    if name.lower() in RESERVED_PROJECT_NAMES:
+        raise InvalidArgument(f"Project name {name!r} is reserved: the routes use it.", target)
     return name
 
 
 def check_entity_name(name: str, target: str = "category") -> str:
-    if not isinstance(name, str) or not 1 <= len(name) <= 50:
-        raise InvalidArgument("Entity names must be 1-50 characters long.", target)
-    bad = sorted(_ENTITY_FORBIDDEN.intersection(name))
-    if bad:
-        raise InvalidArgument(
-            f"Entity name {name!r} contains forbidden characters {' '.join(bad)}.", target
-        )
-    if name != name.strip() or any(ord(c) < 32 for c in name):
-        raise InvalidArgument(
-            "Entity names may not start or end with spaces or contain control characters.", target
-        )
-    return name
+    return _check_name("Entity", name, target, 50, _ENTITY_FORBIDDEN)
 
 
 def check_document_name(name: str, target: str = "documentName") -> str:
-    if not isinstance(name, str) or not 1 <= len(name) <= 128:
-        raise InvalidArgument("Document names must be 1-128 characters long.", target)
-    bad = sorted(_DOCUMENT_FORBIDDEN.intersection(name))
-    if bad:
-        raise InvalidArgument(
-            f"Document name {name!r} contains forbidden characters {' '.join(bad)}.", target
-        )
-    if name != name.strip() or any(ord(c) < 32 for c in name):
-        raise InvalidArgument(
-            "Document names may not start or end with spaces or contain control characters.",
-            target,
-        )
-    return name
+    return _check_name("Document", name, target, 128, _DOCUMENT_FORBIDDEN)
 
 
 def check_no_nul(value: str, target: str) -> str:

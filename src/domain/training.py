@@ -42,7 +42,7 @@ def model_id(project_id: UUID, incarnation: int, label: str) -> UUID:
 
 
 def check_model_label(label: str) -> str:
-    if not isinstance(label, str) or not _MODEL_LABEL.fullmatch(label):
+    if not isinstance(label, str) or not _MODEL_LABEL.fullmatch(label) or label in (".", ".."):
         raise InvalidArgument(f"Model label {label!r} is invalid: use 1-50 letters, digits, '_', '.' or '-'.",
                               "modelLabel")
     return label

@@ -145,6 +145,10 @@ class ProjectionRunner:
             self._positions = current
         return current
 
+    def stored_position(self) -> int:
+        """The log position every projection has reached, as stored (runners of every process)."""
+        return min(self._refresh().get(name, 0) for name in self._names())
+
     def position(self) -> int:
         """The log position every projection has reached, as this process last saw it
         (no database read: fit for the event loop)."""

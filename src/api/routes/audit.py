@@ -33,11 +33,13 @@ def _utc(value: str | None, target: str) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat()
     except ValueError:
         raise ApiError(400, "InvalidArgument", f"{target} must be an ISO 8601 date-time.", target) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat()
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00, which is before year 1 in UTC
+        raise ApiError(400, "InvalidArgument", f"{target} is out of the range of dates.", target) from None
 
 
 def _camel(value: Any) -> Any:
