@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import Engine, create_engine, event
@@ -18,8 +18,6 @@ from sqlalchemy.engine import make_url
 from bootstrap.settings import Settings
 from domain.application import LabelStatistics, Spanledger
 from jobs.artifacts import ArtifactStore
-from jobs.autolabel import AutoLabelWorker
-from jobs.training import TrainingWorker
 from projections import queries
 from projections.audit import AuditProjection
 from projections.autolabel import AutoLabelProjection
@@ -28,6 +26,10 @@ from projections.labeling import LabelingProjection
 from projections.quota import QuotaProjection
 from projections.runner import ProjectionRunner
 from projections.training import TrainingProjection
+
+if TYPE_CHECKING:  # the workers load flair and torch: only processes that work import them
+    from jobs.autolabel import AutoLabelWorker
+    from jobs.training import TrainingWorker
 
 
 @dataclass
@@ -158,6 +160,9 @@ def build(settings: Settings | None = None, *, follow: bool = False, work: bool 
         app.on_saved.append(container.follower.poke)
         container.follower.start()
     if work:
+        from jobs.autolabel import AutoLabelWorker
+        from jobs.training import TrainingWorker
+
         container.worker = TrainingWorker(
             app, container.reads, container.artifacts, settings.data_dir / "work",
             lease=timedelta(seconds=settings.training_lease_seconds), max_epochs=settings.training_max_epochs,

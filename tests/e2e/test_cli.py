@@ -74,3 +74,11 @@ def test_resources_keys_and_projections_from_the_command_line(env):
     failed = subprocess.run([sys.executable, "-m", "api.cli", "resources", "create", "acme"], env=env,
                             capture_output=True, text=True, timeout=60)
     assert failed.returncode != 0 and "already exists" in failed.stderr
+
+
+def test_commands_that_need_no_model_do_not_load_flair_or_torch():
+    """flair and torch take seconds to import: only processes that train or predict pay that."""
+    probe = ("import sys\nfrom api import app, cli\nfrom bootstrap import build\n"
+             "print(sorted({'flair', 'torch', 'transformers'} & set(sys.modules)))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
