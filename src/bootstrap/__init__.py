@@ -74,6 +74,10 @@ class Container:
         with self.reads.connect() as conn:
             return queries.count_documents(conn, str(project_id))
 
+    def overlapping_labels(self, project_id: UUID) -> list[tuple[str, str, str]]:
+        with self.reads.connect() as conn:
+            return queries.overlapping_labels(conn, str(project_id))
+
     def label_statistics(self, project_id: UUID) -> LabelStatistics:
         with self.reads.connect() as conn:
             return queries.label_statistics(conn, str(project_id))

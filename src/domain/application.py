@@ -49,6 +49,8 @@ class Views(Protocol):
 
     def count_documents(self, project_id: UUID) -> int: ...
 
+    def overlapping_labels(self, project_id: UUID) -> list[tuple[str, str, str]]: ...
+
     def label_statistics(self, project_id: UUID) -> LabelStatistics: ...
 
     def latest_training_sequence(self, project_id: UUID) -> int: ...
@@ -215,9 +217,19 @@ class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, Applicatio
             project.recreate(fields, actor)
             created = True
         else:
+            if fields.get("overlap_policy") == "reject" and project.overlap_allowed and self.views is not None:
+                self._check_no_overlaps(project_id)
             project.update(fields, actor)
             created = False
         return created, self._save(project)
+
+    def _check_no_overlaps(self, project_id: UUID) -> None:
+        """Switching to the reject policy would leave overlapping labels it forbids: refused
+        while the read model shows any (labels still on their way to it can slip past)."""
+        overlaps = self.views.overlapping_labels(project_id)
+        if overlaps:
+            pairs = ", ".join(f"{a} and {b} in {name!r}" for name, a, b in overlaps)
+            raise Conflict(f"Labels overlap ({pairs}); remove the overlaps before rejecting them.", "overlapPolicy")
 
     def get_project(self, resource_id: UUID, name: str) -> Project:
         project = self._get(ids.project_id(resource_id, name), Project)

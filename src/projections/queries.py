@@ -70,6 +70,21 @@ def count_documents(conn: Connection, project_id: str) -> int:
     return conn.scalar(select(func.count()).select_from(documents).where(documents.c.project_id == project_id)) or 0
 
 
+def overlapping_labels(conn: Connection, project_id: str, limit: int = 5) -> list[tuple[str, str, str]]:
+    """A few pairs of labels that overlap in one document: (document name, label id, label id)."""
+    a, b = labels.alias("a"), labels.alias("b")
+    query = (
+        select(documents.c.name, a.c.label_id, b.c.label_id)
+        .join(a, a.c.document_id == documents.c.id)
+        .join(b, and_(b.c.document_id == a.c.document_id, a.c.label_id < b.c.label_id,
+                      a.c.offset < b.c.offset + b.c.length, b.c.offset < a.c.offset + a.c.length))
+        .where(documents.c.project_id == project_id)
+        .order_by(documents.c.name, a.c.label_id, b.c.label_id)
+        .limit(limit)
+    )
+    return [tuple(row) for row in conn.execute(query)]
+
+
 def label_statistics(conn: Connection, project_id: str) -> LabelStatistics:
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for entity, dataset, n in conn.execute(

@@ -98,3 +98,16 @@ def test_remove_one_label_and_removing_an_entity_removes_its_labels(api):
     assert [e["category"] for e in api.get(f"/{project}/entities").json()["value"]] == ["Org"]
     assert api.put(f"/{project}/entities/Person").status_code == 201
     assert len(api.get(f"/{project}/documents/d").json()["labels"]) == 1
+
+
+def test_the_reject_policy_cannot_be_switched_on_while_labels_overlap(api):
+    project = api.new_project(overlapPolicy="allow")
+    api.put(f"/{project}/documents/d", json={"text": "New York City"})
+    add = [{"category": "Person", "offset": 0, "length": 8}, {"category": "Org", "offset": 4, "length": 9}]
+    assert api.post(f"/{project}/documents/d/:save-labels", json={"add": add}).status_code == 200
+    refused = api.patch(f"/{project}", json={"overlapPolicy": "reject"})
+    assert refused.status_code == 409 and refused.json()["error"]["target"] == "overlapPolicy"
+    assert "L1 and L2 in 'd'" in refused.json()["error"]["message"]
+    assert api.get(f"/{project}").json()["overlapPolicy"] == "allow"
+    api.post(f"/{project}/documents/d/:save-labels", json={"remove": ["L2"]})
+    assert api.patch(f"/{project}", json={"overlapPolicy": "reject"}).status_code == 200

@@ -100,7 +100,9 @@ def deletion_job(jobId: str, container: ContainerDep, principal: PrincipalDep) -
     }
 
 
-@router.patch("/{projectName}")
+# Consistent: switching overlapPolicy to reject looks for overlaps in the read model, which
+# must hold the caller's own label writes first.
+@router.patch("/{projectName}", dependencies=[Consistent])
 def create_or_update_project(
     projectName: str, body: ProjectBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
