@@ -23,6 +23,7 @@ _STATUS = {
     domain.Conflict: 409,
     domain.PreconditionFailed: 412,
     domain.QuotaExceeded: 403,  # as Azure answers a spent quota
+    domain.IdempotencyKeyReused: 422,  # as payment APIs answer it
 }
 
 

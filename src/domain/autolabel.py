@@ -77,8 +77,11 @@ class AutoLabelJob(LeasedJob, Aggregate):
         month: str  # of the quota ledger that holds the reservation
         min_confidence: float
         idempotency_key: str | None
+        # A digest of the request that started it: a retry with the same key must match it.
+        request_digest: str | None
 
         def apply(self, job: AutoLabelJob) -> None:
+            job.request_digest = getattr(self, "request_digest", None)  # absent from older events
             for field in ("project_id", "resource_id", "incarnation", "model_label", "model_job_id", "artifact",
                           "idempotency_key",
                           "entities", "documents", "text_records", "month", "min_confidence"):
@@ -147,6 +150,7 @@ class AutoLabelJob(LeasedJob, Aggregate):
         self.entities: list[str]
         self.documents: list[list[Any]]
         self.idempotency_key: str | None
+        self.request_digest: str | None
         self.text_records: int
         self.month: str
         self.min_confidence: float

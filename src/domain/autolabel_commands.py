@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 from domain import ids
 from domain.autolabel import AutoLabelJob, check_min_confidence, choose_entities
 from domain.document import Document
-from domain.errors import ConcurrentModification, InvalidArgument, NotFound
+from domain.errors import ConcurrentModification, IdempotencyKeyReused, InvalidArgument, NotFound
 from domain.project import Project
 from domain.quota import QuotaLedger, month_of
 from domain.training import Model, check_model_label, model_id
@@ -39,10 +39,11 @@ class AutoLabelCommands:
     def start_autolabel(
         self: Spanledger, resource_id: UUID, project_name: str, *, model_label: str, entities: Sequence[str] | None,
         documents: Sequence[tuple[str, int]], min_confidence: float = 0.0, idempotency_key: str | None = None,
-        actor: str, now: datetime,
+        request_digest: str | None = None, actor: str, now: datetime,
     ) -> tuple[AutoLabelJob, int | None, bool]:
         """Reserves the documents' text records and starts the job; answers (job, position,
-        started). With an idempotency key that already started a job, that job (not started)."""
+        started). With an idempotency key that already started a job, that job (not started),
+        provided the request is the same (`request_digest`)."""
         check_model_label(model_label)
         min_confidence = check_min_confidence(min_confidence)
         project = self.get_project(resource_id, project_name)
@@ -50,7 +51,7 @@ class AutoLabelCommands:
             job_id = ids.autolabel_job_id(project.id, project.incarnation, idempotency_key)
             existing = self._get(job_id, AutoLabelJob)
             if existing is not None:
-                return existing, None, False
+                return check_same_request(existing, request_digest), None, False
         else:
             job_id = uuid4()
         model = self._get(model_id(project.id, project.incarnation, model_label), Model)
@@ -73,6 +74,7 @@ class AutoLabelCommands:
                 incarnation=project.incarnation, model_label=model_label, model_job_id=model.job_id,
                 artifact=model.artifact, entities=chosen, documents=[[n, r] for n, r in documents],
                 text_records=records, month=month, min_confidence=min_confidence, idempotency_key=idempotency_key,
+                request_digest=request_digest,
             )
             return job, self._save(ledger, job), True
 
@@ -81,17 +83,20 @@ class AutoLabelCommands:
                 return start()
             except ConcurrentModification:
                 if idempotency_key is not None and (existing := self._get(job_id, AutoLabelJob)) is not None:
-                    return existing, None, False  # the same start, retried at the same moment
+                    # the same start, retried at the same moment
+                    return check_same_request(existing, request_digest), None, False
                 if attempt == _START_ATTEMPTS - 1:
                     raise
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise AssertionError("unreachable")
 
     def autolabel_job_by_key(self: Spanledger, resource_id: UUID, project_name: str,
-                             idempotency_key: str) -> AutoLabelJob | None:
-        """The job a start with this Idempotency-Key started in the project, if any."""
+                             idempotency_key: str, request_digest: str | None = None) -> AutoLabelJob | None:
+        """The job a start with this Idempotency-Key started in the project, if any; refused
+        when that start was another request."""
         project = self.get_project(resource_id, project_name)
-        return self._get(ids.autolabel_job_id(project.id, project.incarnation, idempotency_key), AutoLabelJob)
+        job = self._get(ids.autolabel_job_id(project.id, project.incarnation, idempotency_key), AutoLabelJob)
+        return job and check_same_request(job, request_digest)
 
     def quota_standing(self: Spanledger, resource_id: UUID, now: datetime) -> tuple[str, int, int]:
         """(month, limit, used) of the resource's quota now, from its ledger."""
@@ -214,3 +219,11 @@ class AutoLabelCommands:
             job.acknowledge_cancel(attempt)
             return self._save(job, *self._settled(job, f"worker:{job.worker}"))
         return self._retrying(acknowledge)
+
+
+def check_same_request(job: AutoLabelJob, request_digest: str | None) -> AutoLabelJob:
+    if None not in (job.request_digest, request_digest) and job.request_digest != request_digest:
+        raise IdempotencyKeyReused(
+            f"Idempotency-Key {job.idempotency_key!r} started job {job.id} with another request; "
+            "use a new key for a new request.", "Idempotency-Key")
+    return job

@@ -43,6 +43,12 @@ class ConcurrentModification(Conflict):
     code = "ConcurrentModification"
 
 
+class IdempotencyKeyReused(DomainError):
+    """An Idempotency-Key sent again with another request than the one it first came with."""
+
+    code = "IdempotencyKeyReused"
+
+
 class PreconditionFailed(DomainError):
     """An If-Match version did not match the aggregate's current version."""
 

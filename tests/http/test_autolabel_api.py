@@ -56,6 +56,10 @@ def test_preview_start_poll_and_find_the_suggestions(training_server, trained):
         retried = api.post(f"/{project}/autolabel/jobs", json={"modelLabel": "m1"}, headers=headers)
         assert retried.status_code == 202 and retried.headers["Operation-Location"] == url
         assert retried.headers["Idempotent-Replayed"] == "true"
+        reused = api.post(f"/{project}/autolabel/jobs", json={"modelLabel": "m1", "minConfidence": 0.5},
+                          headers=headers)  # the same key with another request
+        assert reused.status_code == 422 and reused.json()["error"]["code"] == "IdempotencyKeyReused"
+        assert reused.json()["error"]["target"] == "Idempotency-Key"
 
         job = wait_for_job(api, url)
         assert job["status"] == "succeeded", job

@@ -3,9 +3,11 @@ cost, start against the monthly quota, watch, list, cancel."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Header, Request, Response
 from sqlalchemy import Connection
 
@@ -138,8 +140,9 @@ def start(
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= _MAX_IDEMPOTENCY_KEY:
         raise ApiError(400, "InvalidArgument", f"Idempotency-Key must be 1-{_MAX_IDEMPOTENCY_KEY} characters.",
                        "Idempotency-Key")
+    digest = hashlib.sha256(orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
     existing = idempotency_key and container.app.autolabel_job_by_key(principal.resource_id, projectName,
-                                                                      idempotency_key)
+                                                                      idempotency_key, digest)
     if existing:  # a retry: the job the first start made, whatever the documents look like now
         return Response(status_code=202, headers={"Operation-Location": _job_url(request, projectName,
                                                                                  str(existing.id)),
@@ -149,7 +152,7 @@ def start(
     job, position, started = container.app.start_autolabel(
         principal.resource_id, projectName, model_label=body.model_label, entities=body.entities,
         documents=[(d.name, d.text_records) for d in documents], min_confidence=body.min_confidence,
-        idempotency_key=idempotency_key, actor=principal.actor, now=datetime.now(UTC),
+        idempotency_key=idempotency_key, request_digest=digest, actor=principal.actor, now=datetime.now(UTC),
     )
     headers = {"Operation-Location": _job_url(request, projectName, str(job.id))}
     if not started:
