@@ -186,6 +186,20 @@ class AuditFilter:
     since: str | None = None
     until: str | None = None
     after_position: int | None = None
+    from_position: int | None = None  # where the life the caller looks at began
+
+
+def life_starts(conn: Connection, project_id: str, document: str | None = None) -> list[int]:
+    """Where each life of the project (or of one of its documents) began: the positions of
+    its ProjectCreated (DocumentAdded) events. A name deleted and added again keeps its
+    aggregate and its history; these positions tell the lives apart."""
+    a = audit_events.c
+    query = select(a.position).where(a.project_id == project_id)
+    if document is None:
+        query = query.where(a.event_type == "ProjectCreated")
+    else:
+        query = query.where(a.document_name == document, a.event_type == "DocumentAdded")
+    return list(conn.scalars(query.order_by(a.position)))
 
 
 def audit_log(conn: Connection, project_id: str, where: AuditFilter, skip: int, limit: int) -> Page:
@@ -203,6 +217,8 @@ def audit_log(conn: Connection, project_id: str, where: AuditFilter, skip: int, 
         query = query.where(a.occurred_at < where.until)
     if where.after_position is not None:
         query = query.where(a.position > where.after_position)
+    if where.from_position is not None:
+        query = query.where(a.position >= where.from_position)
     return _page(conn, query.order_by(a.position), skip, limit)
 
 

@@ -56,10 +56,28 @@ def test_audit_filters(api):
     assert bad.status_code == 400 and bad.json()["error"]["target"] == "since"
 
 
-def test_deleted_documents_keep_their_history(api):
+def test_a_name_added_again_shows_its_own_life_unless_all_are_asked_for(api):
     project = api.new_project(entities=("Person",))
     api.put(f"/{project}/documents/d", json={"text": "Alice"})
+    api.post(f"/{project}/documents/d/labels", json={"category": "Person", "offset": 0, "length": 5})
     api.delete(f"/{project}/documents/d")
-    api.put(f"/{project}/documents/d", json={"text": "Again"})
     assert [e["eventType"] for e in api.get(f"/{project}/documents/d/events").json()["value"]] == [
-        "DocumentAdded", "DocumentDeleted", "DocumentAdded"]
+        "DocumentAdded", "LabelAdded", "DocumentDeleted"]
+    api.put(f"/{project}/documents/d", json={"text": "Again"})
+    assert [e["eventType"] for e in api.get(f"/{project}/documents/d/events").json()["value"]] == ["DocumentAdded"]
+    every = api.get(f"/{project}/documents/d/events", params={"lives": "all"}).json()["value"]
+    assert [(e["eventType"], e["life"]) for e in every] == [
+        ("DocumentAdded", 1), ("LabelAdded", 1), ("DocumentDeleted", 1), ("DocumentAdded", 2)]
+
+    # The same for a project deleted and created again under its name, and its documents.
+    body = {"projectName": project, "projectKind": "CustomEntityRecognition", "language": "en"}
+    assert api.delete(f"/{project}").status_code == 202
+    assert api.patch(f"/{project}", json=body).status_code == 201
+    assert api.put(f"/{project}/entities/Person").status_code == 201
+    assert api.put(f"/{project}/documents/d", json={"text": "Third"}).status_code == 201
+    assert [e["eventType"] for e in api.get(f"/{project}/documents/d/events").json()["value"]] == ["DocumentAdded"]
+    assert [e["eventType"] for e in api.get(f"/{project}/events").json()["value"]] == [
+        "ProjectCreated", "EntityAdded", "DocumentAdded"]
+    lives = {e["life"] for e in api.get(f"/{project}/events", params={"lives": "all"}).json()["value"]}
+    assert lives == {1, 2}
+    assert api.get(f"/{project}/events", params={"lives": "some"}).status_code == 400

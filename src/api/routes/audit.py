@@ -6,8 +6,10 @@ header refers to. Label offsets are shown in the requested `stringIndexType`.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import Query, Request
@@ -68,13 +70,22 @@ def _entry(row: Any, offsets: OffsetMap | None, unit: StringIndexType) -> dict[s
 
 def _audit(
     request: Request, container: Any, principal: Any, paging: Any, unit: StringIndexType,
-    project_name: str, where: queries.AuditFilter,
+    project_name: str, where: queries.AuditFilter, lives: str,
 ) -> dict:
+    """A page of the log of the project's (or document's) current life, or of all its lives
+    with each entry's life numbered from 1."""
     with container.reads.connect() as conn:
         project = project_row(conn, principal, project_name)
+        starts = queries.life_starts(conn, project.id, where.document)
+        if lives == "current" and starts:
+            where = replace(where, from_position=starts[-1])
         result = queries.audit_log(conn, project.id, where, paging.skip, paging.size)
         maps = queries.audit_offset_maps(conn, result.rows)
-    return page(request, paging, [_entry(r, maps.get(r.position), unit) for r in result.rows], result.more)
+    entries = [_entry(r, maps.get(r.position), unit) for r in result.rows]
+    if lives == "all":
+        for entry in entries:
+            entry["life"] = bisect_right(starts, entry["position"])
+    return page(request, paging, entries, result.more)
 
 
 Actor = Annotated[str | None, Query(min_length=1)]
@@ -82,16 +93,18 @@ EventType = Annotated[str | None, Query(alias="eventType", min_length=1)]
 Since = Annotated[str | None, Query(description="events at or after this ISO 8601 time")]
 Until = Annotated[str | None, Query(description="events before this ISO 8601 time")]
 After = Annotated[int | None, Query(alias="afterPosition", ge=0, le=MAX_INT)]
+Lives = Annotated[Literal["current", "all"], Query(
+    description="current: the events since the name was last created or added; all: every life, numbered")]
 
 
 @router.get("/{projectName}/events", dependencies=[Consistent])
 def project_events(
     projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
     paging: PagingDep, unit: IndexTypeDep, actor: Actor = None, event_type: EventType = None,
-    since: Since = None, until: Until = None, after: After = None,
+    since: Since = None, until: Until = None, after: After = None, lives: Lives = "current",
 ) -> dict:
     where = queries.AuditFilter(None, actor, event_type, _utc(since, "since"), _utc(until, "until"), after)
-    return _audit(request, container, principal, paging, unit, projectName, where)
+    return _audit(request, container, principal, paging, unit, projectName, where, lives)
 
 
 @router.get("/{projectName}/documents/{documentName}/events", dependencies=[Consistent])
@@ -99,6 +112,7 @@ def document_events(
     projectName: str, documentName: str, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep, paging: PagingDep, unit: IndexTypeDep, actor: Actor = None,
     event_type: EventType = None, since: Since = None, until: Until = None, after: After = None,
+    lives: Lives = "current",
 ) -> dict:
     where = queries.AuditFilter(documentName, actor, event_type, _utc(since, "since"), _utc(until, "until"), after)
-    return _audit(request, container, principal, paging, unit, projectName, where)
+    return _audit(request, container, principal, paging, unit, projectName, where, lives)
