@@ -74,6 +74,10 @@ class Container:
         with self.reads.connect() as conn:
             return queries.count_documents(conn, str(project_id))
 
+    def documents_with_entity(self, project_id: UUID, entity: str) -> list[str]:
+        with self.reads.connect() as conn:
+            return queries.documents_with_entity(conn, str(project_id), entity)
+
     def overlapping_labels(self, project_id: UUID) -> list[tuple[str, str, str]]:
         with self.reads.connect() as conn:
             return queries.overlapping_labels(conn, str(project_id))

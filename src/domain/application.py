@@ -51,6 +51,8 @@ class Views(Protocol):
 
     def overlapping_labels(self, project_id: UUID) -> list[tuple[str, str, str]]: ...
 
+    def documents_with_entity(self, project_id: UUID, entity: str) -> list[str]: ...
+
     def label_statistics(self, project_id: UUID) -> LabelStatistics: ...
 
     def latest_training_sequence(self, project_id: UUID) -> int: ...
@@ -249,9 +251,19 @@ class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, Applicatio
         return created, self._save(project)
 
     def delete_entity(self, resource_id: UUID, project_name: str, category: str, actor: str) -> int | None:
+        """Deletes an entity type and, in the same transaction, records on each document the
+        removal of its labels of that type (found through the read model: a label still on its
+        way there is left out of the record, though it is gone all the same)."""
         project = self.get_project(resource_id, project_name)
+        project.entity_id(category)
+        changed = []
+        names = self.views.documents_with_entity(project.id, category) if self.views is not None else []
+        for name in names:
+            document = self._document(project, name)
+            if document is not None and not document.deleted and document.remove_entity_labels(project, category, actor):
+                changed.append(document)
         project.remove_entity(category, actor)
-        return self._save(project)
+        return self._save(*changed, project)
 
     # -- documents ------------------------------------------------------------------------
 

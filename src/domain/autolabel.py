@@ -78,7 +78,7 @@ class AutoLabelJob(LeasedJob, Aggregate):
         min_confidence: float
         idempotency_key: str | None
         # A digest of the request that started it: a retry with the same key must match it.
-        request_digest: str | None
+        request_digest: str | None = None
 
         def apply(self, job: AutoLabelJob) -> None:
             job.request_digest = getattr(self, "request_digest", None)  # absent from older events

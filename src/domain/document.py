@@ -100,6 +100,8 @@ class Document(Aggregate):
         entity_id: str
         offset: int
         length: int
+        # Why, when a user did not remove it alone: "entityRemoved" (its entity type was deleted).
+        cause: str | None = None
 
         def apply(self, doc: Document) -> None:
             del doc.labels[self.label_id]
@@ -322,6 +324,16 @@ class Document(Aggregate):
             self.LabelRemoved, actor, label_id=label_id, entity=label["entity"], entity_id=label["entity_id"],
             offset=label["offset"], length=label["length"],
         )
+
+    def remove_entity_labels(self, project: Project, entity: str, actor: str) -> bool:
+        """Records the removal of each label of an entity type about to be deleted (the
+        removal names the deletion as its cause); answers whether there were any."""
+        entity_id = project.entities.get(entity)
+        doomed = [(k, v) for k, v in self.labels.items() if v["entity"] == entity and v["entity_id"] == entity_id]
+        for label_id, label in doomed:
+            self._trigger(self.LabelRemoved, actor, label_id=label_id, entity=entity, entity_id=entity_id,
+                          offset=label["offset"], length=label["length"], cause="entityRemoved")
+        return bool(doomed)
 
     def suggest(self, project: Project, entity: str, offset: int, length: int, confidence: float,
                 model_label: str, job_id: str, actor: str) -> str | None:

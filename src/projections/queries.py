@@ -70,6 +70,13 @@ def count_documents(conn: Connection, project_id: str) -> int:
     return conn.scalar(select(func.count()).select_from(documents).where(documents.c.project_id == project_id)) or 0
 
 
+def documents_with_entity(conn: Connection, project_id: str, entity: str) -> list[str]:
+    """The names of the project's documents that hold labels of `entity`."""
+    query = (select(documents.c.name).distinct().join(labels, labels.c.document_id == documents.c.id)
+             .where(documents.c.project_id == project_id, labels.c.entity == entity).order_by(documents.c.name))
+    return list(conn.scalars(query))
+
+
 def overlapping_labels(conn: Connection, project_id: str, limit: int = 5) -> list[tuple[str, str, str]]:
     """A few pairs of labels that overlap in one document: (document name, label id, label id)."""
     a, b = labels.alias("a"), labels.alias("b")

@@ -92,9 +92,16 @@ def test_remove_one_label_and_removing_an_entity_removes_its_labels(api):
         {"category": "Org", "offset": 22, "length": 4}]})
     assert api.delete(f"/{project}/documents/d/labels/L2").status_code == 204
     assert api.delete(f"/{project}/documents/d/labels/L2").status_code == 404
+    before = api.get(f"/{project}/documents/d")
     assert api.delete(f"/{project}/entities/Person").status_code == 204
-    document = api.get(f"/{project}/documents/d").json()
+    after = api.get(f"/{project}/documents/d")
+    document = after.json()
     assert [l["id"] for l in document["labels"]] == ["L3"] and document["labelCount"] == 1
+    # The document records the removal, names its cause, and its version moves with it.
+    assert after.headers["ETag"] != before.headers["ETag"] and document["version"] == before.json()["version"] + 1
+    last = api.get(f"/{project}/documents/d/events").json()["value"][-1]
+    assert last["eventType"] == "LabelRemoved" and last["data"]["labelId"] == "L1"
+    assert last["data"]["cause"] == "entityRemoved"
     assert [e["category"] for e in api.get(f"/{project}/entities").json()["value"]] == ["Org"]
     assert api.put(f"/{project}/entities/Person").status_code == 201
     assert len(api.get(f"/{project}/documents/d").json()["labels"]) == 1
