@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.deps import KeyCache
@@ -11,12 +16,29 @@ from api.routes import audit, autolabel, documents, entities, health, projects, 
 from bootstrap import Container
 
 
+STATIC = Path(__file__).parent / "static"
+
+
 def create_app(container: Container) -> FastAPI:
     app = FastAPI(
         title="spanledger",
         summary="Event-sourced custom NER labeling with auto-labeling, in the style of Azure's text authoring API.",
         default_response_class=JsonResponse,
+        docs_url=None,  # FastAPI's pages load their scripts from a CDN: /docs is served below instead
+        redoc_url=None,
     )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """Swagger UI over the OpenAPI document, with its files served from the package (offline)."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="spanledger API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+        )
+
     app.state.container = container
     app.state.keys = KeyCache()
     errors.install(app)

@@ -111,3 +111,17 @@ def test_a_revoked_key_stops_working_within_a_second(server, api):
     app.revoke_api_key(app.get_resource(principal.resource_id).name, principal.key_id, "test")
     time.sleep(1.1)
     assert api.get(f"/{project}").status_code == 401
+
+
+def test_the_api_docs_page_loads_nothing_from_the_internet(server):
+    import re
+
+    import httpx
+
+    page = httpx.get(f"{server.base_url}/docs")
+    assert page.status_code == 200
+    urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", page.text)
+    assert urls and all(u.startswith("/") for u in urls), urls
+    for url in urls:
+        assert httpx.get(server.base_url + url).status_code == 200, url
+    assert httpx.get(f"{server.base_url}/redoc").status_code == 404
