@@ -30,13 +30,19 @@ def labeled_project(api, count=30, entities=("Person", "Org", "Date")) -> str:
 
 
 def wait_for_job(api, url, states=("succeeded", "failed", "cancelled"), timeout=300):
-    deadline = time.monotonic() + timeout
+    """Polls a job until it reaches one of `states`. The deadline follows progress: it fails
+    only when the job has not moved (status, percent, last update) for `timeout` seconds, so
+    a busy machine makes it slower, not red."""
+    deadline, seen = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
         job = api.get(url).json()
         if job["status"] in states:
             return job
+        moved = (job["status"], job["lastUpdatedDateTime"], (job.get("result") or {}).get("percentComplete"))
+        if moved != seen:
+            seen, deadline = moved, time.monotonic() + timeout
         time.sleep(0.5)
-    raise AssertionError(f"job still {job['status']}")
+    raise AssertionError(f"job still {job['status']}, without progress for {timeout} s")
 
 
 def test_azure_client_trains_polls_and_reads_models_and_evaluation(training_server):
