@@ -15,7 +15,6 @@ from api.responses import JsonResponse
 from api.routes import audit, autolabel, documents, entities, health, projects, quota, review, training
 from bootstrap import Container
 
-
 STATIC = Path(__file__).parent / "static"
 
 
