@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.deps import KeyCache
+from api.openapi import truthful_openapi
 from api.responses import JsonResponse
 from api.routes import audit, autolabel, documents, entities, health, projects, quota, review, training
 from bootstrap import Container
@@ -40,6 +41,7 @@ def create_app(container: Container) -> FastAPI:
 
     app.state.container = container
     app.state.keys = KeyCache()
+    app.openapi = lambda: truthful_openapi(app)
     errors.install(app)
     for module in (health, projects, training, autolabel, review, quota, entities, documents, audit):
         app.include_router(module.router)

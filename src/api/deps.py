@@ -8,8 +8,9 @@ import time
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader
 
 from api.errors import ApiError
 from bootstrap import Container
@@ -84,9 +85,11 @@ async def authenticate(request: Request) -> Principal:
     return principal
 
 
-async def get_principal(
-    request: Request, key: Annotated[str | None, Header(alias=KEY_HEADER)] = None,  # documented in OpenAPI
-) -> Principal:
+API_KEY = APIKeyHeader(name=KEY_HEADER, auto_error=False, description="An API key of the resource.")
+
+
+async def get_principal(request: Request, _: Annotated[str | None, Security(API_KEY)] = None) -> Principal:
+    """The caller (the key was checked before the body was read; `API_KEY` documents it)."""
     return await authenticate(request)
 
 

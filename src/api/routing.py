@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 
 from api import guard
 from api.deps import authenticate, check_api_version
+from api.schemas import ERROR_RESPONSES
 
 BASE = "/language/authoring/analyze-text/projects"
 
@@ -45,5 +46,7 @@ class JsonRoute(APIRoute):
 
 
 def authoring_router(prefix: str = BASE) -> APIRouter:
-    """A router for routes under Azure's authoring path: api-version required, orjson bodies."""
-    return APIRouter(prefix=prefix, route_class=JsonRoute, dependencies=[Depends(check_api_version)])
+    """A router for routes under Azure's authoring path: api-version required, orjson bodies,
+    and the refusals every such route can answer documented with Azure's error body."""
+    return APIRouter(prefix=prefix, route_class=JsonRoute, dependencies=[Depends(check_api_version)],
+                     responses=ERROR_RESPONSES)

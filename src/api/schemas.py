@@ -11,6 +11,34 @@ MAX_BATCH_DOCUMENTS = 1000
 MAX_BATCH_LABELS = 10_000
 
 
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    target: str | None = None
+
+
+class ErrorInfo(ErrorDetail):
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Azure's error body: every refusal, with `target` naming the offending field."""
+
+    error: ErrorInfo
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Bad input; `target` names the field."},
+    401: {"model": ErrorBody, "description": "No API key, or one that is not valid."},
+    404: {"model": ErrorBody, "description": "No such project, document, model or job for this key's resource."},
+    503: {"model": ErrorBody, "description": "The read model has not reached the position the read needs; "
+          "retry after `Retry-After` seconds."},
+}
+CREATED_OR_UPDATED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Updated (or already as sent)."}, 201: {"description": "Created."},
+}
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, alias_generator=to_camel, populate_by_name=True)
 

@@ -125,3 +125,26 @@ def test_the_api_docs_page_loads_nothing_from_the_internet(server):
     for url in urls:
         assert httpx.get(server.base_url + url).status_code == 200, url
     assert httpx.get(f"{server.base_url}/redoc").status_code == 404
+
+
+def test_the_openapi_document_tells_what_the_routes_answer(server):
+    import httpx
+
+    spec = httpx.get(f"{server.base_url}/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "Ocp-Apim-Subscription-Key"
+    error = {"$ref": "#/components/schemas/ErrorBody"}
+    operations = [(path, method, op) for path, ops in spec["paths"].items() for method, op in ops.items()
+                  if path.startswith("/language/")]
+    assert len(operations) > 40
+    for path, method, op in operations:
+        where = f"{method.upper()} {path}"
+        assert op.get("description"), where
+        assert op["security"] == [{"APIKeyHeader": []}], where
+        assert "422" not in op["responses"], where
+        for status in ("400", "401", "404"):
+            assert op["responses"][status]["content"]["application/json"]["schema"] == error, (where, status)
+        assert ("409" in op["responses"]) == (method != "get"), where
+    documents = spec["paths"]["/language/authoring/analyze-text/projects/{projectName}/documents/{documentName}"]
+    assert {"200", "201"} <= set(documents["put"]["responses"])
+    assert "412" in spec["paths"]["/language/authoring/analyze-text/projects/{projectName}/documents/"
+                                   "{documentName}/:save-labels"]["post"]["responses"]

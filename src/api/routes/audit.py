@@ -103,6 +103,7 @@ def project_events(
     paging: PagingDep, unit: IndexTypeDep, actor: Actor = None, event_type: EventType = None,
     since: Since = None, until: Until = None, after: After = None, lives: Lives = "current",
 ) -> dict:
+    """The project's audit log: each event of its current life (or of every life), filtered."""
     where = queries.AuditFilter(None, actor, event_type, _utc(since, "since"), _utc(until, "until"), after)
     return _audit(request, container, principal, paging, unit, projectName, where, lives)
 
@@ -114,5 +115,6 @@ def document_events(
     event_type: EventType = None, since: Since = None, until: Until = None, after: After = None,
     lives: Lives = "current",
 ) -> dict:
+    """A document's audit log: each event of its current life (or of every life), filtered."""
     where = queries.AuditFilter(documentName, actor, event_type, _utc(since, "since"), _utc(until, "until"), after)
     return _audit(request, container, principal, paging, unit, projectName, where, lives)

@@ -16,7 +16,7 @@ from api.errors import ApiError
 from api.responses import absolute_url, azure_time, segment
 from api.routes.projects import project_id, project_row
 from api.routing import BASE, authoring_router
-from api.schemas import AutoLabelBody, DocumentFilterBody
+from api.schemas import AutoLabelBody, DocumentFilterBody, ErrorBody
 from domain.autolabel import choose_entities
 from ner.postprocess import estimate
 from projections import queries
@@ -131,12 +131,16 @@ def preview(projectName: str, body: AutoLabelBody, container: ContainerDep, prin
     }
 
 
-@router.post("/{projectName}/autolabel/jobs", status_code=202, dependencies=[Consistent])
+@router.post("/{projectName}/autolabel/jobs", status_code=202, dependencies=[Consistent], responses={
+    403: {"model": ErrorBody, "description": "QuotaExceeded: the month's text records do not cover the job."},
+    422: {"model": ErrorBody, "description": "IdempotencyKeyReused: the key came with another request before."},
+})
 def start(
     projectName: str, body: AutoLabelBody, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
+    """Starts an auto-labeling job: reserves its text records on the month's quota (202 + Operation-Location)."""
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= _MAX_IDEMPOTENCY_KEY:
         raise ApiError(400, "InvalidArgument", f"Idempotency-Key must be 1-{_MAX_IDEMPOTENCY_KEY} characters.",
                        "Idempotency-Key")
@@ -164,6 +168,7 @@ def start(
 
 @router.get("/{projectName}/autolabel/jobs/{jobId}", dependencies=[Consistent])
 def get_job(projectName: str, jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
+    """An auto-labeling job: status, progress, suggestions, text records charged and refunded."""
     with container.reads.connect() as conn:
         row = queries.get_autolabel_job(conn, project_id(principal, projectName), jobId)
         if row is None:
@@ -177,6 +182,7 @@ def list_jobs(
     projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
     paging: PagingDep,
 ) -> dict:
+    """The project's auto-labeling jobs, newest first."""
     with container.reads.connect() as conn:
         project = project_row(conn, principal, projectName)
         result = queries.list_autolabel_jobs(conn, project.id, paging.skip, paging.size)
@@ -188,6 +194,7 @@ def cancel(
     projectName: str, jobId: str, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
 ) -> Response:
+    """Asks a running auto-labeling job to stop; what it did not process is refunded."""
     position = container.app.cancel_autolabel(principal.resource_id, projectName, jobId, principal.actor,
                                               datetime.now(UTC))
     response = Response(status_code=202, headers={"Operation-Location": _job_url(request, projectName, jobId)})

@@ -24,7 +24,14 @@ from api.errors import ApiError
 from api.responses import azure_time
 from api.routes.projects import project_id, project_row
 from api.routing import authoring_router
-from api.schemas import DocumentBatchBody, DocumentBody, DocumentPatchBody, LabelBody, SaveLabelsBody
+from api.schemas import (
+    CREATED_OR_UPDATED,
+    DocumentBatchBody,
+    DocumentBody,
+    DocumentPatchBody,
+    LabelBody,
+    SaveLabelsBody,
+)
 from domain.application import LabelSpec, NewDocument
 from domain.offsets import OffsetMap, StringIndexType
 from domain.review_commands import SuggestionMatch
@@ -90,11 +97,12 @@ def _written_document(container: ContainerDep, principal: PrincipalDep, project:
 
 # -- documents ----------------------------------------------------------------------------
 
-@router.put("/{projectName}/documents/{documentName}")
+@router.put("/{projectName}/documents/{documentName}", responses=CREATED_OR_UPDATED)
 def put_document(
     projectName: str, documentName: str, body: DocumentBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
 ) -> dict:
+    """Adds a document (201), or answers 200 for the same content sent again."""
     new = NewDocument(documentName, body.text, body.language, body.dataset)
     (created,), position = container.app.add_documents(
         principal.resource_id, projectName, [new], principal.actor, single=True)
@@ -110,6 +118,7 @@ def add_documents(
     projectName: str, body: DocumentBatchBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
 ) -> dict:
+    """Adds many documents, all or nothing."""
     new = [NewDocument(d.name, d.text, d.language, d.dataset) for d in body.documents]
     created, position = container.app.add_documents(principal.resource_id, projectName, new, principal.actor)
     record_write(response, container, principal, position)
@@ -153,6 +162,7 @@ def get_document(
     projectName: str, documentName: str, response: Response, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep, unit: IndexTypeDep,
 ) -> dict:
+    """A document with its labels, pending suggestions, version and ETag."""
     with container.reads.connect() as conn:
         found = queries.get_document(conn, project_id(principal, projectName), documentName)
         if found is None:
@@ -182,6 +192,7 @@ def patch_document(
     projectName: str, documentName: str, body: DocumentPatchBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
 ) -> dict:
+    """Moves a document to another dataset (Train or Test)."""
     position = container.app.change_dataset(
         principal.resource_id, projectName, documentName, body.dataset, principal.actor)
     record_write(response, container, principal, position)
@@ -195,6 +206,7 @@ def delete_document(
     projectName: str, documentName: str, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
 ) -> Response:
+    """Deletes a document with its labels (its history stays in the log)."""
     position = container.app.delete_document(principal.resource_id, projectName, documentName, principal.actor)
     record_write(response, container, principal, position)
     response.status_code = 204
@@ -209,6 +221,7 @@ def add_label(
     container: ContainerDep, principal: PrincipalDep, unit: IndexTypeDep,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> dict:
+    """Adds one label; `If-Match` guards against a changed document."""
     saved = container.app.save_labels(
         principal.resource_id, projectName, documentName, add=[LabelSpec(body.category, body.offset, body.length)],
         unit=unit, if_match=parse_if_match(if_match), actor=principal.actor, single=True,
@@ -224,6 +237,7 @@ def remove_label(
     container: ContainerDep, principal: PrincipalDep,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Response:
+    """Removes one label; `If-Match` guards against a changed document."""
     saved = container.app.save_labels(
         principal.resource_id, projectName, documentName, remove=[labelId],
         if_match=parse_if_match(if_match), actor=principal.actor, single=True,

@@ -7,7 +7,7 @@ from fastapi import Request, Response
 from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, page, record_write
 from api.routes.projects import project_row
 from api.routing import authoring_router
-from api.schemas import EntityBody
+from api.schemas import CREATED_OR_UPDATED, EntityBody
 from projections import queries
 
 router = authoring_router()
@@ -26,6 +26,7 @@ def _render(entity: dict) -> dict:
 def list_entities(
     projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep, paging: PagingDep,  # noqa: N803
 ) -> dict:
+    """The project's entity types, with their label counts per dataset."""
     with container.reads.connect() as conn:
         project = project_row(conn, principal, projectName)
         entities = queries.entity_statistics(conn, project.id)
@@ -33,11 +34,12 @@ def list_entities(
     return page(request, paging, [_render(e) for e in chosen], paging.skip + paging.size < len(entities))
 
 
-@router.put("/{projectName}/entities/{category}")
+@router.put("/{projectName}/entities/{category}", responses=CREATED_OR_UPDATED)
 def put_entity(
     projectName: str, category: str, response: Response, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep, body: EntityBody | None = None,
 ) -> dict:
+    """Adds an entity type (201), or answers 200 if it exists."""
     created, position = container.app.put_entity(principal.resource_id, projectName, category, principal.actor)
     record_write(response, container, principal, position)
     response.status_code = 201 if created else 200
@@ -50,6 +52,7 @@ def put_entity(
 def delete_entity(
     projectName: str, category: str, response: Response, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
 ) -> Response:
+    """Deletes an entity type; each document records the removal of its labels of it."""
     position = container.app.delete_entity(principal.resource_id, projectName, category, principal.actor)
     record_write(response, container, principal, position)
     response.status_code = 204

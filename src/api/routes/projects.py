@@ -12,7 +12,7 @@ from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, page, re
 from api.errors import ApiError
 from api.responses import absolute_url, azure_time, segment
 from api.routing import BASE, authoring_router
-from api.schemas import ProjectBody
+from api.schemas import CREATED_OR_UPDATED, ProjectBody
 from domain import ids
 from domain.application import Principal
 from domain.project import PROJECT_FIELDS, Project
@@ -76,6 +76,7 @@ def project_row(conn: Connection, principal: Principal, name: str) -> Any:
 
 @router.get("", dependencies=[Consistent])
 def list_projects(request: Request, container: ContainerDep, principal: PrincipalDep, paging: PagingDep) -> dict:
+    """The resource's projects (Azure's shape, paged)."""
     with container.reads.connect() as conn:
         result = queries.list_projects(conn, str(principal.resource_id), paging.skip, paging.size)
         items = [_from_row(r, conn) for r in result.rows]
@@ -84,6 +85,7 @@ def list_projects(request: Request, container: ContainerDep, principal: Principa
 
 @router.get("/global/deletion-jobs/{jobId}", dependencies=[Consistent])
 def deletion_job(jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
+    """The job that deleted a project (Azure's long-running operation)."""
     with container.reads.connect() as conn:
         row = queries.deletion_job(conn, str(principal.resource_id), jobId)
     if row is None:
@@ -102,11 +104,12 @@ def deletion_job(jobId: str, container: ContainerDep, principal: PrincipalDep) -
 
 # Consistent: switching overlapPolicy to reject looks for overlaps in the read model, which
 # must hold the caller's own label writes first.
-@router.patch("/{projectName}", dependencies=[Consistent])
+@router.patch("/{projectName}", dependencies=[Consistent], responses=CREATED_OR_UPDATED)
 def create_or_update_project(
     projectName: str, body: ProjectBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
 ) -> dict:
+    """Creates a project (201) or merges the body into it (200), as Azure's merge-patch."""
     if body.project_name is not None and body.project_name != projectName:
         raise ApiError(400, "InvalidArgument", "projectName in the body differs from the one in the URL.", "projectName")
     if body.project_kind is not None and body.project_kind != PROJECT_KIND:
@@ -124,12 +127,14 @@ def create_or_update_project(
 
 @router.get("/{projectName}", dependencies=[Consistent])
 def get_project(projectName: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
+    """A project's metadata and settings."""
     with container.reads.connect() as conn:
         return _from_row(project_row(conn, principal, projectName), conn)
 
 
 @router.delete("/{projectName}", status_code=202)
 def delete_project(projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:  # noqa: N803
+    """Deletes a project (202 + Operation-Location of the deletion job)."""
     job_id, position = container.app.delete_project(principal.resource_id, projectName, principal.actor)
     response = Response(status_code=202)
     response.headers["Operation-Location"] = absolute_url(

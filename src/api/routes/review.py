@@ -31,6 +31,7 @@ def _answer(response: Response, container: Any, principal: Any, reviewed: Review
 @router.post(_DOCUMENT + "/suggestions/{suggestionId}/:accept")
 def accept(projectName: str, documentName: str, suggestionId: str, response: Response,  # noqa: N803
            container: ContainerDep, principal: PrincipalDep, if_match: IfMatch = None) -> dict:
+    """Accepts a pending suggestion: it becomes a user label."""
     reviewed = container.app.accept_suggestion(principal.resource_id, projectName, documentName, suggestionId,
                                                principal.actor, parse_if_match(if_match))
     return _answer(response, container, principal, reviewed, suggestionId=suggestionId, labelId=reviewed.labels[0])
@@ -39,6 +40,7 @@ def accept(projectName: str, documentName: str, suggestionId: str, response: Res
 @router.post(_DOCUMENT + "/suggestions/{suggestionId}/:reject")
 def reject(projectName: str, documentName: str, suggestionId: str, response: Response,  # noqa: N803
            container: ContainerDep, principal: PrincipalDep, if_match: IfMatch = None) -> dict:
+    """Rejects a pending suggestion."""
     reviewed = container.app.reject_suggestion(principal.resource_id, projectName, documentName, suggestionId,
                                                principal.actor, parse_if_match(if_match))
     return _answer(response, container, principal, reviewed, suggestionId=suggestionId)
@@ -47,6 +49,7 @@ def reject(projectName: str, documentName: str, suggestionId: str, response: Res
 @router.post(_DOCUMENT + "/:accept-all")
 def accept_all(projectName: str, documentName: str, response: Response,  # noqa: N803
                container: ContainerDep, principal: PrincipalDep, if_match: IfMatch = None) -> dict:
+    """Accepts every pending suggestion of the document."""
     reviewed = container.app.accept_all_suggestions(principal.resource_id, projectName, documentName,
                                                     principal.actor, parse_if_match(if_match))
     accepted = [{"suggestionId": s, "labelId": label} for s, label in zip(reviewed.suggestions, reviewed.labels,
@@ -57,6 +60,7 @@ def accept_all(projectName: str, documentName: str, response: Response,  # noqa:
 @router.post(_DOCUMENT + "/:reject-all")
 def reject_all(projectName: str, documentName: str, response: Response,  # noqa: N803
                container: ContainerDep, principal: PrincipalDep, if_match: IfMatch = None) -> dict:
+    """Rejects every pending suggestion of the document."""
     reviewed = container.app.reject_all_suggestions(principal.resource_id, projectName, documentName,
                                                     principal.actor, parse_if_match(if_match))
     return _answer(response, container, principal, reviewed, rejected=reviewed.suggestions)

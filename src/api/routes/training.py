@@ -120,6 +120,7 @@ def train(
     projectName: str, body: TrainBody, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
 ) -> Response:
+    """Starts a training job on the labels as the log holds them now (202 + Operation-Location)."""
     recipe = recipes.by_name(body.training_config_version)
     if recipe is None:
         raise ApiError(400, "InvalidArgument",
@@ -139,6 +140,7 @@ def train(
 
 @router.get("/{projectName}/train/jobs/{jobId}", dependencies=[Consistent])
 def training_job(projectName: str, jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
+    """A training job: status, progress, and the model it made."""
     with container.reads.connect() as conn:
         row = queries.get_training_job(conn, project_id(principal, projectName), jobId)
         if row is None:
@@ -152,6 +154,7 @@ def training_jobs(
     projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
     paging: PagingDep,
 ) -> dict:
+    """The project's training jobs, newest first."""
     with container.reads.connect() as conn:
         project = project_row(conn, principal, projectName)
         result = queries.list_training_jobs(conn, project.id, paging.skip, paging.size)
@@ -163,6 +166,7 @@ def cancel_training(
     projectName: str, jobId: str, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
 ) -> Response:
+    """Asks a training job to stop (it becomes cancelling, then cancelled)."""
     position = container.app.cancel_training(principal.resource_id, projectName, jobId, principal.actor,
                                              datetime.now(UTC))
     response = Response(status_code=202, headers={"Operation-Location": _job_url(request, projectName, jobId)})
@@ -177,6 +181,7 @@ def list_models(
     projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
     paging: PagingDep,
 ) -> dict:
+    """The project's trained models."""
     with container.reads.connect() as conn:
         project = project_row(conn, principal, projectName)
         result = queries.list_models(conn, project.id, paging.skip, paging.size)
@@ -185,6 +190,7 @@ def list_models(
 
 @router.get("/{projectName}/models/{trainedModelLabel}", dependencies=[Consistent])
 def get_model(projectName: str, trainedModelLabel: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
+    """A trained model, with how its training ran (trainingRun)."""
     with container.reads.connect() as conn:
         return render_model(_model_row(conn, principal, projectName, trainedModelLabel))
 
@@ -194,6 +200,7 @@ def delete_model(
     projectName: str, trainedModelLabel: str, response: Response, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
 ) -> Response:
+    """Deletes a trained model."""
     position = container.app.delete_model(principal.resource_id, projectName, trainedModelLabel, principal.actor)
     record_write(response, container, principal, position)
     response.status_code = 204
@@ -204,6 +211,7 @@ def delete_model(
 def evaluation_summary(
     projectName: str, trainedModelLabel: str, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
 ) -> dict:
+    """Per-entity scores and the confusion matrix on the test split, with the model's post-processing."""
     with container.reads.connect() as conn:
         row = _model_row(conn, principal, projectName, trainedModelLabel)
     metrics = row.metrics
