@@ -38,7 +38,9 @@ async def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-async def check_api_version(version: Annotated[str, Query(alias="api-version")]) -> str:
+async def check_api_version(
+    version: Annotated[str, Query(alias="api-version", json_schema_extra={"enum": list(API_VERSIONS)})],
+) -> str:
     if version not in API_VERSIONS:
         raise ApiError(400, "UnsupportedApiVersion", f"The api-version {version[:40]!r} is not supported. The "
                        f"supported versions are {', '.join(API_VERSIONS)}.", "api-version")

@@ -131,7 +131,7 @@ def preview(projectName: str, body: AutoLabelBody, container: ContainerDep, prin
     }
 
 
-@router.post("/{projectName}/autolabel/jobs", status_code=202, dependencies=[Consistent], responses={
+@router.post("/{projectName}/autolabel/jobs", status_code=202, response_class=Response, dependencies=[Consistent], responses={
     403: {"model": ErrorBody, "description": "QuotaExceeded: the month's text records do not cover the job."},
     422: {"model": ErrorBody, "description": "IdempotencyKeyReused: the key came with another request before."},
 })
@@ -189,7 +189,7 @@ def list_jobs(
     return page(request, paging, [render_job(r) for r in result.rows], result.more)
 
 
-@router.post("/{projectName}/autolabel/jobs/{jobId}/:cancel", status_code=202)
+@router.post("/{projectName}/autolabel/jobs/{jobId}/:cancel", status_code=202, response_class=Response)
 def cancel(
     projectName: str, jobId: str, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,

@@ -201,7 +201,7 @@ def patch_document(
     return summary
 
 
-@router.delete("/{projectName}/documents/{documentName}", status_code=204)
+@router.delete("/{projectName}/documents/{documentName}", status_code=204, response_class=Response)
 def delete_document(
     projectName: str, documentName: str, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
@@ -231,7 +231,7 @@ def add_label(
     return {"id": saved.added[0], "category": body.category, "offset": body.offset, "length": body.length}
 
 
-@router.delete("/{projectName}/documents/{documentName}/labels/{labelId}", status_code=204)
+@router.delete("/{projectName}/documents/{documentName}/labels/{labelId}", status_code=204, response_class=Response)
 def remove_label(
     projectName: str, documentName: str, labelId: str, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,

@@ -48,7 +48,7 @@ def put_entity(
 
 # Consistent: the labels to record as removed are found in the read model, which must hold
 # the caller's own writes first.
-@router.delete("/{projectName}/entities/{category}", status_code=204, dependencies=[Consistent])
+@router.delete("/{projectName}/entities/{category}", status_code=204, response_class=Response, dependencies=[Consistent])
 def delete_entity(
     projectName: str, category: str, response: Response, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
 ) -> Response:

@@ -132,7 +132,7 @@ def get_project(projectName: str, container: ContainerDep, principal: PrincipalD
         return _from_row(project_row(conn, principal, projectName), conn)
 
 
-@router.delete("/{projectName}", status_code=202)
+@router.delete("/{projectName}", status_code=202, response_class=Response)
 def delete_project(projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:  # noqa: N803
     """Deletes a project (202 + Operation-Location of the deletion job)."""
     job_id, position = container.app.delete_project(principal.resource_id, projectName, principal.actor)

@@ -115,7 +115,7 @@ def training_config_versions(request: Request, principal: PrincipalDep, paging: 
     return page(request, paging, items[paging.skip:paging.skip + paging.size], paging.skip + paging.size < len(items))
 
 
-@router.post("/{projectName}/:train", status_code=202)
+@router.post("/{projectName}/:train", status_code=202, response_class=Response)
 def train(
     projectName: str, body: TrainBody, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
@@ -161,7 +161,7 @@ def training_jobs(
     return page(request, paging, [render_job(r) for r in result.rows], result.more)
 
 
-@router.post("/{projectName}/train/jobs/{jobId}/:cancel", status_code=202)
+@router.post("/{projectName}/train/jobs/{jobId}/:cancel", status_code=202, response_class=Response)
 def cancel_training(
     projectName: str, jobId: str, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
@@ -195,7 +195,7 @@ def get_model(projectName: str, trainedModelLabel: str, container: ContainerDep,
         return render_model(_model_row(conn, principal, projectName, trainedModelLabel))
 
 
-@router.delete("/{projectName}/models/{trainedModelLabel}", status_code=204)
+@router.delete("/{projectName}/models/{trainedModelLabel}", status_code=204, response_class=Response)
 def delete_model(
     projectName: str, trainedModelLabel: str, response: Response, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
