@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from api.responses import JsonResponse
 from domain import errors as domain
@@ -66,6 +67,16 @@ def _message(error: dict[str, Any], target: str) -> str:
     return f"'{target}': {error.get('msg', 'invalid value')}."
 
 
+def _allowed(request: Request) -> list[str]:
+    """Every method some route takes at this path (Starlette names one route's only), from
+    the OpenAPI document's paths, which list every route."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if compile_path(template)[0].fullmatch(request.url.path):
+            methods |= {m.upper() for m in operations}
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(domain.DomainError)
     async def _domain(_: Request, exc: domain.DomainError) -> JsonResponse:
@@ -91,10 +102,13 @@ def install(app: FastAPI) -> None:
         return error_response(400, "InvalidArgument", _message(first, target), target, details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JsonResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JsonResponse:
         code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "InvalidRequest")
         message = "No such route." if exc.status_code == 404 else str(exc.detail)
-        return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed(request))}
+        return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JsonResponse:

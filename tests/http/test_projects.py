@@ -148,3 +148,10 @@ def test_the_openapi_document_tells_what_the_routes_answer(server):
     assert {"200", "201"} <= set(documents["put"]["responses"])
     assert "412" in spec["paths"]["/language/authoring/analyze-text/projects/{projectName}/documents/"
                                    "{documentName}/:save-labels"]["post"]["responses"]
+
+
+def test_a_method_a_path_does_not_take_gets_405_with_every_method_it_takes(api):
+    project = api.new_project()
+    refused = api.put(f"/{project}", json={})
+    assert refused.status_code == 405
+    assert refused.headers["Allow"] == "DELETE, GET, PATCH"
