@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request, Response, Security
+from fastapi import Depends, Header, Path, Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
@@ -153,6 +153,21 @@ async def get_index_type(
 
 
 IndexTypeDep = Annotated[StringIndexType, Depends(get_index_type)]
+
+# Path parameters as the OpenAPI document describes them; the rules are enforced where input
+# enters (api.guard, domain.rules), these describe them.
+_NAME_RULES = ("Unicode NFC, no control or format characters (bidi overrides, zero-width, BOM), no spaces at "
+               "the ends, not '.' or '..'")
+ProjectName = Annotated[str, Path(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.\-]+$",
+                                  description="Letters, digits, '_', '.' and '-'; not 'global', '.' or '..'.")]
+DocumentName = Annotated[str, Path(min_length=1, max_length=128,
+                                   description=f"{_NAME_RULES}; none of / \\ ? # % :.")]
+EntityName = Annotated[str, Path(min_length=1, max_length=50, description=f"{_NAME_RULES}; none of : $ & % * ( ) + ~ # / ?.")]
+ModelLabel = Annotated[str, Path(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.\-]+$",
+                                 description="Letters, digits, '_', '.' and '-'.")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", pattern=r'^\s*(\*|(W/)?"?[0-9]{1,18}"?)\s*$',
+                                       description='The ETag a read returned ("3"): the write is refused (412) if the '
+                                       'document changed since; "*" or absent: no check.')]
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000

@@ -15,7 +15,17 @@ import orjson
 from fastapi import Query, Request
 from pydantic.alias_generators import to_camel
 
-from api.deps import MAX_INT, Consistent, ContainerDep, IndexTypeDep, PagingDep, PrincipalDep, page
+from api.deps import (
+    MAX_INT,
+    Consistent,
+    ContainerDep,
+    DocumentName,
+    IndexTypeDep,
+    PagingDep,
+    PrincipalDep,
+    ProjectName,
+    page,
+)
 from api.errors import ApiError
 from api.responses import precise_time
 from api.routes.projects import project_row
@@ -99,7 +109,7 @@ Lives = Annotated[Literal["current", "all"], Query(
 
 @router.get("/{projectName}/events", dependencies=[Consistent])
 def project_events(
-    projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
+    projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
     paging: PagingDep, unit: IndexTypeDep, actor: Actor = None, event_type: EventType = None,
     since: Since = None, until: Until = None, after: After = None, lives: Lives = "current",
 ) -> dict:
@@ -110,7 +120,7 @@ def project_events(
 
 @router.get("/{projectName}/documents/{documentName}/events", dependencies=[Consistent])
 def document_events(
-    projectName: str, documentName: str, request: Request, container: ContainerDep,  # noqa: N803
+    projectName: ProjectName, documentName: DocumentName, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep, paging: PagingDep, unit: IndexTypeDep, actor: Actor = None,
     event_type: EventType = None, since: Since = None, until: Until = None, after: After = None,
     lives: Lives = "current",

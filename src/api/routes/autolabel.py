@@ -11,7 +11,7 @@ import orjson
 from fastapi import Header, Request, Response
 from sqlalchemy import Connection
 
-from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, page, record_write
+from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, ProjectName, page, record_write
 from api.errors import ApiError
 from api.responses import absolute_url, azure_time, segment
 from api.routes.projects import project_id, project_row
@@ -93,7 +93,7 @@ def _estimate(metrics: dict[str, Any], entity: str, min_confidence: float) -> di
 
 
 @router.post("/{projectName}/autolabel/:preview", dependencies=[Consistent])
-def preview(projectName: str, body: AutoLabelBody, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
+def preview(projectName: ProjectName, body: AutoLabelBody, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """What the job would cost and whether it fits; records nothing."""
     app = container.app
     project = app.get_project(principal.resource_id, projectName)
@@ -136,7 +136,7 @@ def preview(projectName: str, body: AutoLabelBody, container: ContainerDep, prin
     422: {"model": ErrorBody, "description": "IdempotencyKeyReused: the key came with another request before."},
 })
 def start(
-    projectName: str, body: AutoLabelBody, request: Request, container: ContainerDep,  # noqa: N803
+    projectName: ProjectName, body: AutoLabelBody, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
@@ -167,7 +167,7 @@ def start(
 
 
 @router.get("/{projectName}/autolabel/jobs/{jobId}", dependencies=[Consistent])
-def get_job(projectName: str, jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
+def get_job(projectName: ProjectName, jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """An auto-labeling job: status, progress, suggestions, text records charged and refunded."""
     with container.reads.connect() as conn:
         row = queries.get_autolabel_job(conn, project_id(principal, projectName), jobId)
@@ -179,7 +179,7 @@ def get_job(projectName: str, jobId: str, container: ContainerDep, principal: Pr
 
 @router.get("/{projectName}/autolabel/jobs", dependencies=[Consistent])
 def list_jobs(
-    projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
+    projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
     paging: PagingDep,
 ) -> dict:
     """The project's auto-labeling jobs, newest first."""
@@ -191,7 +191,7 @@ def list_jobs(
 
 @router.post("/{projectName}/autolabel/jobs/{jobId}/:cancel", status_code=202, response_class=Response)
 def cancel(
-    projectName: str, jobId: str, request: Request, container: ContainerDep,  # noqa: N803
+    projectName: ProjectName, jobId: str, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
 ) -> Response:
     """Asks a running auto-labeling job to stop; what it did not process is refunded."""

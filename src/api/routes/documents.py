@@ -9,14 +9,17 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import Header, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from api.deps import (
     Consistent,
     ContainerDep,
+    DocumentName,
+    IfMatch,
     IndexTypeDep,
     PagingDep,
     PrincipalDep,
+    ProjectName,
     page,
     record_write,
 )
@@ -99,7 +102,7 @@ def _written_document(container: ContainerDep, principal: PrincipalDep, project:
 
 @router.put("/{projectName}/documents/{documentName}", responses=CREATED_OR_UPDATED)
 def put_document(
-    projectName: str, documentName: str, body: DocumentBody, response: Response,  # noqa: N803
+    projectName: ProjectName, documentName: DocumentName, body: DocumentBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
 ) -> dict:
     """Adds a document (201), or answers 200 for the same content sent again."""
@@ -115,7 +118,7 @@ def put_document(
 
 @router.post("/{projectName}/documents/:batch")
 def add_documents(
-    projectName: str, body: DocumentBatchBody, response: Response,  # noqa: N803
+    projectName: ProjectName, body: DocumentBatchBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
 ) -> dict:
     """Adds many documents, all or nothing."""
@@ -129,7 +132,7 @@ def add_documents(
 
 @router.get("/{projectName}/documents", dependencies=[Consistent])
 def list_documents(
-    projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
+    projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
     paging: PagingDep,
     labeled: bool | None = None,
     entity: Annotated[str | None, Query(min_length=1)] = None,
@@ -159,7 +162,7 @@ def list_documents(
 
 @router.get("/{projectName}/documents/{documentName}", dependencies=[Consistent])
 def get_document(
-    projectName: str, documentName: str, response: Response, container: ContainerDep,  # noqa: N803
+    projectName: ProjectName, documentName: DocumentName, response: Response, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep, unit: IndexTypeDep,
 ) -> dict:
     """A document with its labels, pending suggestions, version and ETag."""
@@ -189,7 +192,7 @@ def get_document(
 
 @router.patch("/{projectName}/documents/{documentName}")
 def patch_document(
-    projectName: str, documentName: str, body: DocumentPatchBody, response: Response,  # noqa: N803
+    projectName: ProjectName, documentName: DocumentName, body: DocumentPatchBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
 ) -> dict:
     """Moves a document to another dataset (Train or Test)."""
@@ -203,7 +206,7 @@ def patch_document(
 
 @router.delete("/{projectName}/documents/{documentName}", status_code=204, response_class=Response)
 def delete_document(
-    projectName: str, documentName: str, response: Response,  # noqa: N803
+    projectName: ProjectName, documentName: DocumentName, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
 ) -> Response:
     """Deletes a document with its labels (its history stays in the log)."""
@@ -217,9 +220,9 @@ def delete_document(
 
 @router.post("/{projectName}/documents/{documentName}/labels", status_code=201)
 def add_label(
-    projectName: str, documentName: str, body: LabelBody, response: Response,  # noqa: N803
+    projectName: ProjectName, documentName: DocumentName, body: LabelBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep, unit: IndexTypeDep,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: IfMatch = None,
 ) -> dict:
     """Adds one label; `If-Match` guards against a changed document."""
     saved = container.app.save_labels(
@@ -233,9 +236,9 @@ def add_label(
 
 @router.delete("/{projectName}/documents/{documentName}/labels/{labelId}", status_code=204, response_class=Response)
 def remove_label(
-    projectName: str, documentName: str, labelId: str, response: Response,  # noqa: N803
+    projectName: ProjectName, documentName: DocumentName, labelId: str, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Removes one label; `If-Match` guards against a changed document."""
     saved = container.app.save_labels(
@@ -250,9 +253,9 @@ def remove_label(
 
 @router.post("/{projectName}/documents/{documentName}/:save-labels")
 def save_labels(
-    projectName: str, documentName: str, body: SaveLabelsBody, response: Response,  # noqa: N803
+    projectName: ProjectName, documentName: DocumentName, body: SaveLabelsBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep, unit: IndexTypeDep,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: IfMatch = None,
 ) -> dict:
     """Removals, suggestions rejected and accepted, additions: one atomic write; with If-Match,
     only if nobody wrote since."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, page, record_write
+from api.deps import Consistent, ContainerDep, EntityName, PagingDep, PrincipalDep, ProjectName, page, record_write
 from api.routes.projects import project_row
 from api.routing import authoring_router
 from api.schemas import CREATED_OR_UPDATED, EntityBody
@@ -24,7 +24,7 @@ def _render(entity: dict) -> dict:
 
 @router.get("/{projectName}/entities", dependencies=[Consistent])
 def list_entities(
-    projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep, paging: PagingDep,  # noqa: N803
+    projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep, paging: PagingDep,  # noqa: N803
 ) -> dict:
     """The project's entity types, with their label counts per dataset."""
     with container.reads.connect() as conn:
@@ -36,7 +36,7 @@ def list_entities(
 
 @router.put("/{projectName}/entities/{category}", responses=CREATED_OR_UPDATED)
 def put_entity(
-    projectName: str, category: str, response: Response, container: ContainerDep,  # noqa: N803
+    projectName: ProjectName, category: EntityName, response: Response, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep, body: EntityBody | None = None,
 ) -> dict:
     """Adds an entity type (201), or answers 200 if it exists."""
@@ -50,7 +50,7 @@ def put_entity(
 # the caller's own writes first.
 @router.delete("/{projectName}/entities/{category}", status_code=204, response_class=Response, dependencies=[Consistent])
 def delete_entity(
-    projectName: str, category: str, response: Response, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
+    projectName: ProjectName, category: EntityName, response: Response, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
 ) -> Response:
     """Deletes an entity type; each document records the removal of its labels of it."""
     position = container.app.delete_entity(principal.resource_id, projectName, category, principal.actor)

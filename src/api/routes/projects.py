@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, page, record_write
+from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, ProjectName, page, record_write
 from api.errors import ApiError
 from api.responses import absolute_url, azure_time, segment
 from api.routing import BASE, authoring_router
@@ -106,7 +106,7 @@ def deletion_job(jobId: str, container: ContainerDep, principal: PrincipalDep) -
 # must hold the caller's own label writes first.
 @router.patch("/{projectName}", dependencies=[Consistent], responses=CREATED_OR_UPDATED)
 def create_or_update_project(
-    projectName: str, body: ProjectBody, response: Response,  # noqa: N803
+    projectName: ProjectName, body: ProjectBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
 ) -> dict:
     """Creates a project (201) or merges the body into it (200), as Azure's merge-patch."""
@@ -126,14 +126,14 @@ def create_or_update_project(
 
 
 @router.get("/{projectName}", dependencies=[Consistent])
-def get_project(projectName: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
+def get_project(projectName: ProjectName, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """A project's metadata and settings."""
     with container.reads.connect() as conn:
         return _from_row(project_row(conn, principal, projectName), conn)
 
 
 @router.delete("/{projectName}", status_code=202, response_class=Response)
-def delete_project(projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:  # noqa: N803
+def delete_project(projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:  # noqa: N803
     """Deletes a project (202 + Operation-Location of the deletion job)."""
     job_id, position = container.app.delete_project(principal.resource_id, projectName, principal.actor)
     response = Response(status_code=202)

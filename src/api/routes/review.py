@@ -4,11 +4,21 @@ the next training would drop, and how the suggestions fared."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Header, Request, Response
+from fastapi import Request, Response
 
-from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, page, record_write
+from api.deps import (
+    Consistent,
+    ContainerDep,
+    DocumentName,
+    IfMatch,
+    PagingDep,
+    PrincipalDep,
+    ProjectName,
+    page,
+    record_write,
+)
 from api.routes.documents import etag, parse_if_match
 from api.routes.projects import project_row
 from api.routing import authoring_router
@@ -18,7 +28,6 @@ from domain.review_commands import Reviewed, SuggestionMatch
 from projections import queries
 
 router = authoring_router()
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
 _DOCUMENT = "/{projectName}/documents/{documentName}"
 
 
@@ -29,7 +38,7 @@ def _answer(response: Response, container: Any, principal: Any, reviewed: Review
 
 
 @router.post(_DOCUMENT + "/suggestions/{suggestionId}/:accept")
-def accept(projectName: str, documentName: str, suggestionId: str, response: Response,  # noqa: N803
+def accept(projectName: ProjectName, documentName: DocumentName, suggestionId: str, response: Response,  # noqa: N803
            container: ContainerDep, principal: PrincipalDep, if_match: IfMatch = None) -> dict:
     """Accepts a pending suggestion: it becomes a user label."""
     reviewed = container.app.accept_suggestion(principal.resource_id, projectName, documentName, suggestionId,
@@ -38,7 +47,7 @@ def accept(projectName: str, documentName: str, suggestionId: str, response: Res
 
 
 @router.post(_DOCUMENT + "/suggestions/{suggestionId}/:reject")
-def reject(projectName: str, documentName: str, suggestionId: str, response: Response,  # noqa: N803
+def reject(projectName: ProjectName, documentName: DocumentName, suggestionId: str, response: Response,  # noqa: N803
            container: ContainerDep, principal: PrincipalDep, if_match: IfMatch = None) -> dict:
     """Rejects a pending suggestion."""
     reviewed = container.app.reject_suggestion(principal.resource_id, projectName, documentName, suggestionId,
@@ -47,7 +56,7 @@ def reject(projectName: str, documentName: str, suggestionId: str, response: Res
 
 
 @router.post(_DOCUMENT + "/:accept-all")
-def accept_all(projectName: str, documentName: str, response: Response,  # noqa: N803
+def accept_all(projectName: ProjectName, documentName: DocumentName, response: Response,  # noqa: N803
                container: ContainerDep, principal: PrincipalDep, if_match: IfMatch = None) -> dict:
     """Accepts every pending suggestion of the document."""
     reviewed = container.app.accept_all_suggestions(principal.resource_id, projectName, documentName,
@@ -58,7 +67,7 @@ def accept_all(projectName: str, documentName: str, response: Response,  # noqa:
 
 
 @router.post(_DOCUMENT + "/:reject-all")
-def reject_all(projectName: str, documentName: str, response: Response,  # noqa: N803
+def reject_all(projectName: ProjectName, documentName: DocumentName, response: Response,  # noqa: N803
                container: ContainerDep, principal: PrincipalDep, if_match: IfMatch = None) -> dict:
     """Rejects every pending suggestion of the document."""
     reviewed = container.app.reject_all_suggestions(principal.resource_id, projectName, documentName,
@@ -67,7 +76,7 @@ def reject_all(projectName: str, documentName: str, response: Response,  # noqa:
 
 
 @router.post(_DOCUMENT + "/:undo")
-def undo(projectName: str, documentName: str, response: Response, container: ContainerDep,  # noqa: N803
+def undo(projectName: ProjectName, documentName: DocumentName, response: Response, container: ContainerDep,  # noqa: N803
          principal: PrincipalDep, body: UndoBody | None = None, if_match: IfMatch = None) -> dict:
     """Takes back the last `count` accept or reject decisions on the document (new events)."""
     reviewed = container.app.undo_review(principal.resource_id, projectName, documentName,
@@ -76,7 +85,7 @@ def undo(projectName: str, documentName: str, response: Response, container: Con
 
 
 @router.post("/{projectName}/autolabel/:review", dependencies=[Consistent])
-def bulk_review(projectName: str, body: BulkReviewBody, response: Response,  # noqa: N803
+def bulk_review(projectName: ProjectName, body: BulkReviewBody, response: Response,  # noqa: N803
                 container: ContainerDep, principal: PrincipalDep) -> dict:
     """Accepts or rejects the pending suggestions matching the filter, one document (one
     transaction) at a time; answers what happened to each document."""
@@ -101,7 +110,7 @@ def bulk_review(projectName: str, body: BulkReviewBody, response: Response,  # n
 
 
 @router.get("/{projectName}/autolabel/pending", dependencies=[Consistent])
-def pending(projectName: str, request: Request, container: ContainerDep,  # noqa: N803
+def pending(projectName: ProjectName, request: Request, container: ContainerDep,  # noqa: N803
             principal: PrincipalDep, paging: PagingDep) -> dict:
     """What the next training would drop: suggestions still pending, per document and entity."""
     with container.reads.connect() as conn:
@@ -127,7 +136,7 @@ def _rates(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/{projectName}/autolabel/metrics", dependencies=[Consistent])
-def metrics(projectName: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
+def metrics(projectName: ProjectName, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """How suggestions fared in review, per entity, per model and per job."""
     with container.reads.connect() as conn:
         project = project_row(conn, principal, projectName)

@@ -8,7 +8,17 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from api.deps import Consistent, ContainerDep, IndexTypeDep, PagingDep, PrincipalDep, page, record_write
+from api.deps import (
+    Consistent,
+    ContainerDep,
+    IndexTypeDep,
+    ModelLabel,
+    PagingDep,
+    PrincipalDep,
+    ProjectName,
+    page,
+    record_write,
+)
 from api.errors import ApiError
 from api.responses import absolute_url, azure_time, segment
 from api.routes.projects import project_id, project_row
@@ -117,7 +127,7 @@ def training_config_versions(request: Request, principal: PrincipalDep, paging: 
 
 @router.post("/{projectName}/:train", status_code=202, response_class=Response)
 def train(
-    projectName: str, body: TrainBody, request: Request, container: ContainerDep,  # noqa: N803
+    projectName: ProjectName, body: TrainBody, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
 ) -> Response:
     """Starts a training job on the labels as the log holds them now (202 + Operation-Location)."""
@@ -139,7 +149,7 @@ def train(
 
 
 @router.get("/{projectName}/train/jobs/{jobId}", dependencies=[Consistent])
-def training_job(projectName: str, jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
+def training_job(projectName: ProjectName, jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """A training job: status, progress, and the model it made."""
     with container.reads.connect() as conn:
         row = queries.get_training_job(conn, project_id(principal, projectName), jobId)
@@ -151,7 +161,7 @@ def training_job(projectName: str, jobId: str, container: ContainerDep, principa
 
 @router.get("/{projectName}/train/jobs", dependencies=[Consistent])
 def training_jobs(
-    projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
+    projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
     paging: PagingDep,
 ) -> dict:
     """The project's training jobs, newest first."""
@@ -163,7 +173,7 @@ def training_jobs(
 
 @router.post("/{projectName}/train/jobs/{jobId}/:cancel", status_code=202, response_class=Response)
 def cancel_training(
-    projectName: str, jobId: str, request: Request, container: ContainerDep,  # noqa: N803
+    projectName: ProjectName, jobId: str, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
 ) -> Response:
     """Asks a training job to stop (it becomes cancelling, then cancelled)."""
@@ -178,7 +188,7 @@ def cancel_training(
 
 @router.get("/{projectName}/models", dependencies=[Consistent])
 def list_models(
-    projectName: str, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
+    projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
     paging: PagingDep,
 ) -> dict:
     """The project's trained models."""
@@ -189,7 +199,7 @@ def list_models(
 
 
 @router.get("/{projectName}/models/{trainedModelLabel}", dependencies=[Consistent])
-def get_model(projectName: str, trainedModelLabel: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
+def get_model(projectName: ProjectName, trainedModelLabel: ModelLabel, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """A trained model, with how its training ran (trainingRun)."""
     with container.reads.connect() as conn:
         return render_model(_model_row(conn, principal, projectName, trainedModelLabel))
@@ -197,7 +207,7 @@ def get_model(projectName: str, trainedModelLabel: str, container: ContainerDep,
 
 @router.delete("/{projectName}/models/{trainedModelLabel}", status_code=204, response_class=Response)
 def delete_model(
-    projectName: str, trainedModelLabel: str, response: Response, container: ContainerDep,  # noqa: N803
+    projectName: ProjectName, trainedModelLabel: ModelLabel, response: Response, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
 ) -> Response:
     """Deletes a trained model."""
@@ -209,7 +219,7 @@ def delete_model(
 
 @router.get("/{projectName}/models/{trainedModelLabel}/evaluation/summary-result", dependencies=[Consistent])
 def evaluation_summary(
-    projectName: str, trainedModelLabel: str, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
+    projectName: ProjectName, trainedModelLabel: ModelLabel, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
 ) -> dict:
     """Per-entity scores and the confusion matrix on the test split, with the model's post-processing."""
     with container.reads.connect() as conn:
@@ -261,7 +271,7 @@ def _entities(spans: list[list[Any]], offsets: OffsetMap, unit: StringIndexType)
 
 @router.get("/{projectName}/models/{trainedModelLabel}/evaluation/result", dependencies=[Consistent])
 def evaluation_results(
-    projectName: str, trainedModelLabel: str, request: Request, container: ContainerDep,  # noqa: N803
+    projectName: ProjectName, trainedModelLabel: ModelLabel, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep, paging: PagingDep, unit: IndexTypeDep,
 ) -> dict:
     """Per test document: the labels expected and the entities the model predicted."""
@@ -292,7 +302,7 @@ def evaluation_results(
 
 @router.get("/{projectName}/models/{trainedModelLabel}/training-set")
 def training_set(
-    projectName: str, trainedModelLabel: str, request: Request, container: ContainerDep,  # noqa: N803
+    projectName: ProjectName, trainedModelLabel: ModelLabel, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep, paging: PagingDep, unit: IndexTypeDep,
     split: Annotated[str | None, Query(pattern="^(train|test)$")] = None,
 ) -> dict:
