@@ -139,6 +139,8 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=len(SEEDS))
     p.add_argument("--no-spacy", action="store_true")
     p.add_argument("--recipe-before", action="store_true", help="also the pre-issue-9 recipe at the smallest size")
+    p.add_argument("--learned-words", action="store_true",
+                   help="spanledger's recipe with one-hot word embeddings learned from the data too")
     p.add_argument("--json", type=Path, help="append every run as a JSON line here")
     args = p.parse_args()
     logging.getLogger("flair").setLevel(logging.WARNING)
@@ -150,8 +152,8 @@ def main() -> None:
             for seed in SEEDS[:args.seeds]:
                 train_docs, test_docs, held_out = split(corpus, size, seed, max(sizes))
                 characters = sum(len(d.text) for d in train_docs)
-                systems = {"spanledger": lambda: spanledger_run(default_recipe(seed=seed), train_docs, test_docs,
-                                                                held_out)}
+                recipe = default_recipe(seed=seed, learned_words=args.learned_words)
+                systems = {"spanledger": lambda: spanledger_run(recipe, train_docs, test_docs, held_out)}
                 if args.recipe_before and size == sizes[0]:
                     before = default_recipe(seed=seed, mini_batch_size=16, max_epochs=30, max_seconds=None)
                     systems["before"] = lambda: spanledger_run(before, train_docs, test_docs, held_out)

@@ -106,7 +106,7 @@ def build_embeddings(recipe: Recipe, corpus: Corpus) -> TokenEmbeddings:
             recipe.transformer, layers="-1", subtoken_pooling="first", fine_tune=False,
             allow_long_sentences=True,
         ))
-    else:
+    if not recipe.transformer or recipe.learned_words:
         stack.append(OneHotEmbeddings.from_corpus(
             corpus, field="text", min_freq=recipe.min_word_frequency,
             embedding_length=recipe.word_embedding_size,
