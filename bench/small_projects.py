@@ -136,7 +136,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--corpus", choices=list(CORPORA), action="append")
     p.add_argument("--size", type=int, action="append")
-    p.add_argument("--seeds", type=int, default=len(SEEDS))
+    p.add_argument("--seeds", type=int, default=len(SEEDS), help="the first N of the seeds")
+    p.add_argument("--seed", type=int, action="append", help="these seeds instead")
     p.add_argument("--no-spacy", action="store_true")
     p.add_argument("--recipe-before", action="store_true", help="also the pre-issue-9 recipe at the smallest size")
     p.add_argument("--learned-words", action="store_true",
@@ -149,7 +150,7 @@ def main() -> None:
     results: dict[tuple[str, int, str], list[dict]] = {}
     for corpus in args.corpus or list(CORPORA):
         for size in sizes:
-            for seed in SEEDS[:args.seeds]:
+            for seed in args.seed or SEEDS[:args.seeds]:
                 train_docs, test_docs, held_out = split(corpus, size, seed, max(sizes))
                 characters = sum(len(d.text) for d in train_docs)
                 recipe = default_recipe(seed=seed, learned_words=args.learned_words)
