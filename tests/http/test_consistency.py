@@ -51,3 +51,42 @@ def test_health_needs_no_key(server):
 
     health = httpx.get(f"{server.base_url}/health").json()
     assert health["status"] == "ok" and health["readModelPosition"] >= 0
+
+
+@pytest.fixture
+def patient(tmp_path):
+    """A server whose projections do not follow the log, with reads that wait up to 4 s."""
+    for settings in make_settings("sqlite", tmp_path, read_wait_seconds=4):
+        container = build(settings)
+        live = LiveServer(container).start()
+        yield live
+        live.stop()
+        container.close()
+
+
+def test_reads_waiting_for_the_read_model_hold_no_thread_others_need(patient):
+    """60 reads waiting for a position the read model has not reached (more than the server's
+    thread pool has threads) leave another tenant's list as fast as ever."""
+    import threading
+
+    with patient.api() as writer, patient.api() as other:
+        project = writer.new_project()
+        other_project = other.new_project()
+        patient.container.runner.catch_up()
+        pending = int(writer.put(f"/{project}/documents/e", json={"text": "y"}).headers["X-Log-Position"])
+        answers = []
+
+        def wait() -> None:
+            with patient.api(writer.key) as api:
+                answers.append(api.get(f"/{project}", headers={"X-Min-Log-Position": str(pending)}).status_code)
+
+        waiting = [threading.Thread(target=wait) for _ in range(60)]
+        for thread in waiting:
+            thread.start()
+        time.sleep(0.5)  # all of them waiting now
+        started = time.monotonic()
+        assert other.get(f"/{other_project}").status_code == 200
+        assert time.monotonic() - started < 1.0
+        for thread in waiting:
+            thread.join()
+        assert answers == [503] * 60
