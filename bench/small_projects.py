@@ -38,13 +38,13 @@ from ner.evaluation import evaluate
 from ner.model import Tagger, train
 from ner.postprocess import choose, merge_adjacent
 from ner.recipes import default_recipe
-from ner.spans import LabeledText, Span
+from ner.spans import Span
+from ner_quality import spacy_system
 
 SIZES = (10, 25, 50)
 SEEDS = (13, 14, 15)
 HELD_OUT = 100
 THRESHOLDS = (0.5, 0.7, 0.9)
-SPACY_EPOCHS = 30
 
 
 def split(corpus: str, size: int, seed: int, largest: int) -> tuple[list, list, list]:
@@ -55,25 +55,6 @@ def split(corpus: str, size: int, seed: int, largest: int) -> tuple[list, list, 
     pool, held_out = pool[:reserved], (held_out + pool[reserved:])[:HELD_OUT]
     chosen = random.Random(seed).sample(pool, size + math.ceil(size / 4))
     return chosen[:size], chosen[size:], held_out
-
-
-def spacy_fit(docs: list[LabeledText], seed: int):
-    import spacy
-    from spacy.training import Example
-    from spacy.util import compounding, fix_random_seed, minibatch
-
-    fix_random_seed(seed)
-    nlp = spacy.blank("en")
-    nlp.add_pipe("ner")
-    examples = [Example.from_dict(nlp.make_doc(d.text), {"entities": [(s.start, s.end, s.label) for s in d.spans]})
-                for d in docs]
-    optimizer = nlp.initialize(lambda: examples)
-    rng = random.Random(seed)
-    for _ in range(SPACY_EPOCHS):
-        rng.shuffle(examples)
-        for batch in minibatch(examples, size=compounding(4.0, 32.0, 1.001)):
-            nlp.update(batch, drop=0.2, sgd=optimizer)
-    return lambda texts: [[Span(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(texts)]
 
 
 def scored(predicted: list[list[Span]], gold: list[tuple[Span, ...]]) -> tuple[list[float], list[bool]]:
@@ -121,7 +102,7 @@ def spanledger_run(recipe, train_docs, test_docs, held_out) -> dict:
 
 def spacy_run(train_docs, held_out, seed: int) -> dict:
     started = time.perf_counter()
-    predict = spacy_fit(train_docs, seed)
+    predict = spacy_system(train_docs, seed)
     seconds = time.perf_counter() - started
     micro = evaluate([d.spans for d in held_out], predict([d.text for d in held_out])).micro
     return {"f1": micro.f1, "precision": micro.precision, "recall": micro.recall, "seconds": seconds}

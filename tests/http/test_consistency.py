@@ -8,15 +8,19 @@ from bootstrap import build
 from tests.conftest import LiveServer, make_settings
 
 
-@pytest.fixture
-def unfollowed(tmp_path):
+def unfollowed_server(tmp_path, read_wait_seconds: float):
     """A server whose projections do not follow the log unless the test says so."""
-    for settings in make_settings("sqlite", tmp_path, read_wait_seconds=0.3):
+    for settings in make_settings("sqlite", tmp_path, read_wait_seconds=read_wait_seconds):
         container = build(settings)
         live = LiveServer(container).start()
         yield live
         live.stop()
         container.close()
+
+
+@pytest.fixture
+def unfollowed(tmp_path):
+    yield from unfollowed_server(tmp_path, 0.3)
 
 
 def test_a_key_reads_its_own_writes_and_waits_for_them(unfollowed):
@@ -55,13 +59,7 @@ def test_health_needs_no_key(server):
 
 @pytest.fixture
 def patient(tmp_path):
-    """A server whose projections do not follow the log, with reads that wait up to 4 s."""
-    for settings in make_settings("sqlite", tmp_path, read_wait_seconds=4):
-        container = build(settings)
-        live = LiveServer(container).start()
-        yield live
-        live.stop()
-        container.close()
+    yield from unfollowed_server(tmp_path, 4)
 
 
 def test_reads_waiting_for_the_read_model_hold_no_thread_others_need(patient):
