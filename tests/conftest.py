@@ -24,6 +24,7 @@ from api.app import create_app
 from bootstrap import Container, build
 from bootstrap.databases import drop_database, ensure_database
 from bootstrap.settings import Settings
+from tests import conformance
 
 POSTGRES = os.environ.get("SPANLEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 API_VERSION = "2025-05-15-preview"
@@ -128,12 +129,13 @@ class LiveServer:
 
 
 class Api(httpx.Client):
-    """An HTTP client for the authoring routes: api-version and key already set."""
+    """An HTTP client for the authoring routes: api-version and key already set; each answer
+    checked against the served OpenAPI document (tests.conformance)."""
 
     def __init__(self, base_url: str, key: str | None):
         headers = {KEY_HEADER: key} if key else {}
         super().__init__(base_url=base_url + PROJECTS, headers=headers, params={"api-version": API_VERSION},
-                         timeout=30)
+                         timeout=30, event_hooks={"response": [conformance.check]})
         self.key = key
 
     def list_projects(self, **params: object) -> httpx.Response:

@@ -34,9 +34,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "The read model has not reached the position the read needs; "
           "retry after `Retry-After` seconds."},
 }
-CREATED_OR_UPDATED: dict[int | str, dict[str, Any]] = {
-    200: {"description": "Updated (or already as sent)."}, 201: {"description": "Created."},
-}
 
 
 class Body(BaseModel):

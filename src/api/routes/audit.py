@@ -27,6 +27,7 @@ from api.deps import (
     page,
 )
 from api.errors import ApiError
+from api.response_bodies import Event, Page, ok
 from api.responses import precise_time
 from api.routes.projects import project_row
 from api.routing import authoring_router
@@ -107,7 +108,7 @@ Lives = Annotated[Literal["current", "all"], Query(
     description="current: the events since the name was last created or added; all: every life, numbered")]
 
 
-@router.get("/{projectName}/events", dependencies=[Consistent])
+@router.get("/{projectName}/events", dependencies=[Consistent], responses=ok(Page[Event]))
 def project_events(
     projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
     paging: PagingDep, unit: IndexTypeDep, actor: Actor = None, event_type: EventType = None,
@@ -118,7 +119,7 @@ def project_events(
     return _audit(request, container, principal, paging, unit, projectName, where, lives)
 
 
-@router.get("/{projectName}/documents/{documentName}/events", dependencies=[Consistent])
+@router.get("/{projectName}/documents/{documentName}/events", dependencies=[Consistent], responses=ok(Page[Event]))
 def document_events(
     projectName: ProjectName, documentName: DocumentName, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep, paging: PagingDep, unit: IndexTypeDep, actor: Actor = None,

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, ProjectName, page, record_write
 from api.errors import ApiError
+from api.response_bodies import AutoLabelJob, Page, Preview, ok
 from api.responses import absolute_url, azure_time, segment
 from api.routes.projects import project_id, project_row
 from api.routing import BASE, authoring_router
@@ -92,7 +93,7 @@ def _estimate(metrics: dict[str, Any], entity: str, min_confidence: float) -> di
     return estimate(table, entity, min_confidence) if table else None
 
 
-@router.post("/{projectName}/autolabel/:preview", dependencies=[Consistent])
+@router.post("/{projectName}/autolabel/:preview", dependencies=[Consistent], responses=ok(Preview))
 def preview(projectName: ProjectName, body: AutoLabelBody, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """What the job would cost and whether it fits; records nothing."""
     app = container.app
@@ -166,7 +167,7 @@ def start(
     return response
 
 
-@router.get("/{projectName}/autolabel/jobs/{jobId}", dependencies=[Consistent])
+@router.get("/{projectName}/autolabel/jobs/{jobId}", dependencies=[Consistent], responses=ok(AutoLabelJob))
 def get_job(projectName: ProjectName, jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """An auto-labeling job: status, progress, suggestions, text records charged and refunded."""
     with container.reads.connect() as conn:
@@ -177,7 +178,7 @@ def get_job(projectName: ProjectName, jobId: str, container: ContainerDep, princ
     return render_job(row)
 
 
-@router.get("/{projectName}/autolabel/jobs", dependencies=[Consistent])
+@router.get("/{projectName}/autolabel/jobs", dependencies=[Consistent], responses=ok(Page[AutoLabelJob]))
 def list_jobs(
     projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
     paging: PagingDep,

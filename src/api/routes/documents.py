@@ -24,11 +24,20 @@ from api.deps import (
     record_write,
 )
 from api.errors import ApiError
+from api.response_bodies import (
+    Document,
+    DocumentBatch,
+    DocumentSummary,
+    Label,
+    Page,
+    SavedLabels,
+    created_or_updated,
+    ok,
+)
 from api.responses import azure_time
 from api.routes.projects import project_id, project_row
 from api.routing import authoring_router
 from api.schemas import (
-    CREATED_OR_UPDATED,
     DocumentBatchBody,
     DocumentBody,
     DocumentPatchBody,
@@ -100,7 +109,7 @@ def _written_document(container: ContainerDep, principal: PrincipalDep, project:
 
 # -- documents ----------------------------------------------------------------------------
 
-@router.put("/{projectName}/documents/{documentName}", responses=CREATED_OR_UPDATED)
+@router.put("/{projectName}/documents/{documentName}", responses=created_or_updated(DocumentSummary))
 def put_document(
     projectName: ProjectName, documentName: DocumentName, body: DocumentBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
@@ -116,7 +125,7 @@ def put_document(
     return summary
 
 
-@router.post("/{projectName}/documents/:batch")
+@router.post("/{projectName}/documents/:batch", responses=ok(DocumentBatch))
 def add_documents(
     projectName: ProjectName, body: DocumentBatchBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
@@ -130,7 +139,7 @@ def add_documents(
     ]}
 
 
-@router.get("/{projectName}/documents", dependencies=[Consistent])
+@router.get("/{projectName}/documents", dependencies=[Consistent], responses=ok(Page[DocumentSummary]))
 def list_documents(
     projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
     paging: PagingDep,
@@ -160,7 +169,7 @@ def list_documents(
     return page(request, paging, [_summary_of_row(r) for r in result.rows], result.more)
 
 
-@router.get("/{projectName}/documents/{documentName}", dependencies=[Consistent])
+@router.get("/{projectName}/documents/{documentName}", dependencies=[Consistent], responses=ok(Document))
 def get_document(
     projectName: ProjectName, documentName: DocumentName, response: Response, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep, unit: IndexTypeDep,
@@ -190,7 +199,7 @@ def get_document(
     }
 
 
-@router.patch("/{projectName}/documents/{documentName}")
+@router.patch("/{projectName}/documents/{documentName}", responses=ok(DocumentSummary))
 def patch_document(
     projectName: ProjectName, documentName: DocumentName, body: DocumentPatchBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
@@ -218,7 +227,8 @@ def delete_document(
 
 # -- labels -------------------------------------------------------------------------------
 
-@router.post("/{projectName}/documents/{documentName}/labels", status_code=201)
+@router.post("/{projectName}/documents/{documentName}/labels", status_code=201,
+             responses={201: {"model": Label, "description": "Added."}})
 def add_label(
     projectName: ProjectName, documentName: DocumentName, body: LabelBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep, unit: IndexTypeDep,
@@ -251,7 +261,7 @@ def remove_label(
     return response
 
 
-@router.post("/{projectName}/documents/{documentName}/:save-labels")
+@router.post("/{projectName}/documents/{documentName}/:save-labels", responses=ok(SavedLabels))
 def save_labels(
     projectName: ProjectName, documentName: DocumentName, body: SaveLabelsBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep, unit: IndexTypeDep,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from api.deps import Consistent, ContainerDep, EntityName, PagingDep, PrincipalDep, ProjectName, page, record_write
+from api.response_bodies import Entity, EntityWritten, Page, created_or_updated, ok
 from api.routes.projects import project_row
 from api.routing import authoring_router
-from api.schemas import CREATED_OR_UPDATED, EntityBody
+from api.schemas import EntityBody
 from projections import queries
 
 router = authoring_router()
@@ -22,7 +23,7 @@ def _render(entity: dict) -> dict:
     }
 
 
-@router.get("/{projectName}/entities", dependencies=[Consistent])
+@router.get("/{projectName}/entities", dependencies=[Consistent], responses=ok(Page[Entity]))
 def list_entities(
     projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep, paging: PagingDep,  # noqa: N803
 ) -> dict:
@@ -34,7 +35,7 @@ def list_entities(
     return page(request, paging, [_render(e) for e in chosen], paging.skip + paging.size < len(entities))
 
 
-@router.put("/{projectName}/entities/{category}", responses=CREATED_OR_UPDATED)
+@router.put("/{projectName}/entities/{category}", responses=created_or_updated(EntityWritten))
 def put_entity(
     projectName: ProjectName, category: EntityName, response: Response, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep, body: EntityBody | None = None,

@@ -10,9 +10,10 @@ from sqlalchemy import Connection
 
 from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, ProjectName, page, record_write
 from api.errors import ApiError
+from api.response_bodies import DeletionJob, Page, ProjectMetadata, created_or_updated, ok
 from api.responses import absolute_url, azure_time, segment
 from api.routing import BASE, authoring_router
-from api.schemas import CREATED_OR_UPDATED, ProjectBody
+from api.schemas import ProjectBody
 from domain import ids
 from domain.application import Principal
 from domain.project import PROJECT_FIELDS, Project
@@ -74,7 +75,7 @@ def project_row(conn: Connection, principal: Principal, name: str) -> Any:
     return row
 
 
-@router.get("", dependencies=[Consistent])
+@router.get("", dependencies=[Consistent], responses=ok(Page[ProjectMetadata]))
 def list_projects(request: Request, container: ContainerDep, principal: PrincipalDep, paging: PagingDep) -> dict:
     """The resource's projects (Azure's shape, paged)."""
     with container.reads.connect() as conn:
@@ -83,7 +84,7 @@ def list_projects(request: Request, container: ContainerDep, principal: Principa
     return page(request, paging, items, result.more)
 
 
-@router.get("/global/deletion-jobs/{jobId}", dependencies=[Consistent])
+@router.get("/global/deletion-jobs/{jobId}", dependencies=[Consistent], responses=ok(DeletionJob))
 def deletion_job(jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """The job that deleted a project (Azure's long-running operation)."""
     with container.reads.connect() as conn:
@@ -104,7 +105,7 @@ def deletion_job(jobId: str, container: ContainerDep, principal: PrincipalDep) -
 
 # Consistent: switching overlapPolicy to reject looks for overlaps in the read model, which
 # must hold the caller's own label writes first.
-@router.patch("/{projectName}", dependencies=[Consistent], responses=CREATED_OR_UPDATED)
+@router.patch("/{projectName}", dependencies=[Consistent], responses=created_or_updated(ProjectMetadata))
 def create_or_update_project(
     projectName: ProjectName, body: ProjectBody, response: Response,  # noqa: N803
     container: ContainerDep, principal: PrincipalDep,
@@ -125,7 +126,7 @@ def create_or_update_project(
     return _from_aggregate(container.app.get_project(principal.resource_id, projectName))
 
 
-@router.get("/{projectName}", dependencies=[Consistent])
+@router.get("/{projectName}", dependencies=[Consistent], responses=ok(ProjectMetadata))
 def get_project(projectName: ProjectName, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """A project's metadata and settings."""
     with container.reads.connect() as conn:

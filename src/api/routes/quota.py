@@ -10,6 +10,7 @@ from fastapi import Query
 
 from api.deps import Consistent, ContainerDep, PrincipalDep
 from api.errors import ApiError
+from api.response_bodies import Quota, ok
 from api.routing import authoring_router
 from projections import queries
 
@@ -17,7 +18,7 @@ router = authoring_router("/language/authoring/analyze-text")
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
-@router.get("/quota", dependencies=[Consistent])
+@router.get("/quota", dependencies=[Consistent], responses=ok(Quota))
 def quota(container: ContainerDep, principal: PrincipalDep,
           month: Annotated[str | None, Query()] = None) -> dict:
     """This month's (or `month=YYYY-MM`'s) text records, per project and in total: reserved by

@@ -19,6 +19,17 @@ from api.deps import (
     page,
     record_write,
 )
+from api.response_bodies import (
+    AllAccepted,
+    AllRejected,
+    BulkReviewed,
+    Pending,
+    ReviewMetrics,
+    SuggestionAccepted,
+    SuggestionRejected,
+    Undone,
+    ok,
+)
 from api.routes.documents import etag, parse_if_match
 from api.routes.projects import project_row
 from api.routing import authoring_router
@@ -37,7 +48,7 @@ def _answer(response: Response, container: Any, principal: Any, reviewed: Review
     return {**body, "version": reviewed.version}
 
 
-@router.post(_DOCUMENT + "/suggestions/{suggestionId}/:accept")
+@router.post(_DOCUMENT + "/suggestions/{suggestionId}/:accept", responses=ok(SuggestionAccepted))
 def accept(projectName: ProjectName, documentName: DocumentName, suggestionId: str, response: Response,  # noqa: N803
            container: ContainerDep, principal: PrincipalDep, if_match: IfMatch = None) -> dict:
     """Accepts a pending suggestion: it becomes a user label."""
@@ -46,7 +57,7 @@ def accept(projectName: ProjectName, documentName: DocumentName, suggestionId: s
     return _answer(response, container, principal, reviewed, suggestionId=suggestionId, labelId=reviewed.labels[0])
 
 
-@router.post(_DOCUMENT + "/suggestions/{suggestionId}/:reject")
+@router.post(_DOCUMENT + "/suggestions/{suggestionId}/:reject", responses=ok(SuggestionRejected))
 def reject(projectName: ProjectName, documentName: DocumentName, suggestionId: str, response: Response,  # noqa: N803
            container: ContainerDep, principal: PrincipalDep, if_match: IfMatch = None) -> dict:
     """Rejects a pending suggestion."""
@@ -55,7 +66,7 @@ def reject(projectName: ProjectName, documentName: DocumentName, suggestionId: s
     return _answer(response, container, principal, reviewed, suggestionId=suggestionId)
 
 
-@router.post(_DOCUMENT + "/:accept-all")
+@router.post(_DOCUMENT + "/:accept-all", responses=ok(AllAccepted))
 def accept_all(projectName: ProjectName, documentName: DocumentName, response: Response,  # noqa: N803
                container: ContainerDep, principal: PrincipalDep, if_match: IfMatch = None) -> dict:
     """Accepts every pending suggestion of the document."""
@@ -66,7 +77,7 @@ def accept_all(projectName: ProjectName, documentName: DocumentName, response: R
     return _answer(response, container, principal, reviewed, accepted=accepted)
 
 
-@router.post(_DOCUMENT + "/:reject-all")
+@router.post(_DOCUMENT + "/:reject-all", responses=ok(AllRejected))
 def reject_all(projectName: ProjectName, documentName: DocumentName, response: Response,  # noqa: N803
                container: ContainerDep, principal: PrincipalDep, if_match: IfMatch = None) -> dict:
     """Rejects every pending suggestion of the document."""
@@ -75,7 +86,7 @@ def reject_all(projectName: ProjectName, documentName: DocumentName, response: R
     return _answer(response, container, principal, reviewed, rejected=reviewed.suggestions)
 
 
-@router.post(_DOCUMENT + "/:undo")
+@router.post(_DOCUMENT + "/:undo", responses=ok(Undone))
 def undo(projectName: ProjectName, documentName: DocumentName, response: Response, container: ContainerDep,  # noqa: N803
          principal: PrincipalDep, body: UndoBody | None = None, if_match: IfMatch = None) -> dict:
     """Takes back the last `count` accept or reject decisions on the document (new events)."""
@@ -84,7 +95,7 @@ def undo(projectName: ProjectName, documentName: DocumentName, response: Respons
     return _answer(response, container, principal, reviewed, undone=reviewed.suggestions)
 
 
-@router.post("/{projectName}/autolabel/:review", dependencies=[Consistent])
+@router.post("/{projectName}/autolabel/:review", dependencies=[Consistent], responses=ok(BulkReviewed))
 def bulk_review(projectName: ProjectName, body: BulkReviewBody, response: Response,  # noqa: N803
                 container: ContainerDep, principal: PrincipalDep) -> dict:
     """Accepts or rejects the pending suggestions matching the filter, one document (one
@@ -109,7 +120,7 @@ def bulk_review(projectName: ProjectName, body: BulkReviewBody, response: Respon
     return {"decision": body.decision, "documents": outcomes}
 
 
-@router.get("/{projectName}/autolabel/pending", dependencies=[Consistent])
+@router.get("/{projectName}/autolabel/pending", dependencies=[Consistent], responses=ok(Pending))
 def pending(projectName: ProjectName, request: Request, container: ContainerDep,  # noqa: N803
             principal: PrincipalDep, paging: PagingDep) -> dict:
     """What the next training would drop: suggestions still pending, per document and entity."""
@@ -135,7 +146,7 @@ def _rates(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/{projectName}/autolabel/metrics", dependencies=[Consistent])
+@router.get("/{projectName}/autolabel/metrics", dependencies=[Consistent], responses=ok(ReviewMetrics))
 def metrics(projectName: ProjectName, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """How suggestions fared in review, per entity, per model and per job."""
     with container.reads.connect() as conn:

@@ -20,6 +20,16 @@ from api.deps import (
     record_write,
 )
 from api.errors import ApiError
+from api.response_bodies import (
+    DocumentEvaluation,
+    EvaluationSummary,
+    Model,
+    Page,
+    TrainingConfigVersion,
+    TrainingJob,
+    TrainingSet,
+    ok,
+)
 from api.responses import absolute_url, azure_time, segment
 from api.routes.projects import project_id, project_row
 from api.routing import BASE, authoring_router
@@ -116,7 +126,7 @@ def _evaluation_options(evaluation: dict[str, Any]) -> dict[str, Any]:
 
 # -- training -----------------------------------------------------------------------------
 
-@router.get("/global/training-config-versions")
+@router.get("/global/training-config-versions", responses=ok(Page[TrainingConfigVersion]))
 def training_config_versions(request: Request, principal: PrincipalDep, paging: PagingDep) -> dict:
     """The recipes a training can ask for by trainingConfigVersion ("latest": the default)."""
     names = ["latest", *(name for name in recipes.RECIPES if recipes.by_name(name) is not None)]
@@ -148,7 +158,7 @@ def train(
     return response
 
 
-@router.get("/{projectName}/train/jobs/{jobId}", dependencies=[Consistent])
+@router.get("/{projectName}/train/jobs/{jobId}", dependencies=[Consistent], responses=ok(TrainingJob))
 def training_job(projectName: ProjectName, jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """A training job: status, progress, and the model it made."""
     with container.reads.connect() as conn:
@@ -159,7 +169,7 @@ def training_job(projectName: ProjectName, jobId: str, container: ContainerDep, 
     return render_job(row)
 
 
-@router.get("/{projectName}/train/jobs", dependencies=[Consistent])
+@router.get("/{projectName}/train/jobs", dependencies=[Consistent], responses=ok(Page[TrainingJob]))
 def training_jobs(
     projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
     paging: PagingDep,
@@ -186,7 +196,7 @@ def cancel_training(
 
 # -- models -------------------------------------------------------------------------------
 
-@router.get("/{projectName}/models", dependencies=[Consistent])
+@router.get("/{projectName}/models", dependencies=[Consistent], responses=ok(Page[Model]))
 def list_models(
     projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
     paging: PagingDep,
@@ -198,7 +208,7 @@ def list_models(
     return page(request, paging, [render_model(r) for r in result.rows], result.more)
 
 
-@router.get("/{projectName}/models/{trainedModelLabel}", dependencies=[Consistent])
+@router.get("/{projectName}/models/{trainedModelLabel}", dependencies=[Consistent], responses=ok(Model))
 def get_model(projectName: ProjectName, trainedModelLabel: ModelLabel, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """A trained model, with how its training ran (trainingRun)."""
     with container.reads.connect() as conn:
@@ -217,7 +227,8 @@ def delete_model(
     return response
 
 
-@router.get("/{projectName}/models/{trainedModelLabel}/evaluation/summary-result", dependencies=[Consistent])
+@router.get("/{projectName}/models/{trainedModelLabel}/evaluation/summary-result", dependencies=[Consistent],
+            responses=ok(EvaluationSummary))
 def evaluation_summary(
     projectName: ProjectName, trainedModelLabel: ModelLabel, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
 ) -> dict:
@@ -269,7 +280,8 @@ def _entities(spans: list[list[Any]], offsets: OffsetMap, unit: StringIndexType)
     return result
 
 
-@router.get("/{projectName}/models/{trainedModelLabel}/evaluation/result", dependencies=[Consistent])
+@router.get("/{projectName}/models/{trainedModelLabel}/evaluation/result", dependencies=[Consistent],
+            responses=ok(Page[DocumentEvaluation]))
 def evaluation_results(
     projectName: ProjectName, trainedModelLabel: ModelLabel, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep, paging: PagingDep, unit: IndexTypeDep,
@@ -300,7 +312,7 @@ def evaluation_results(
     return page(request, paging, items, paging.skip + paging.size < len(documents))
 
 
-@router.get("/{projectName}/models/{trainedModelLabel}/training-set")
+@router.get("/{projectName}/models/{trainedModelLabel}/training-set", responses=ok(TrainingSet))
 def training_set(
     projectName: ProjectName, trainedModelLabel: ModelLabel, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep, paging: PagingDep, unit: IndexTypeDep,
