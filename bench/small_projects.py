@@ -47,9 +47,10 @@ HELD_OUT = 100
 THRESHOLDS = (0.5, 0.7, 0.9)
 
 
-def split(corpus: str, size: int, seed: int, largest: int) -> tuple[list, list, list]:
+def split(corpus: str, size: int, seed: int, largest: int = max(SIZES)) -> tuple[list, list, list]:
     """(train, test split, held-out): the pool is the first `largest` + ceil(largest / 4)
-    documents of the corpus's training pool, so held-out documents are never trained on."""
+    documents of the corpus's training pool, so held-out documents are never trained on and
+    are the same whichever sizes one run asks for."""
     pool, held_out = CORPORA[corpus]()
     reserved = largest + math.ceil(largest / 4)
     pool, held_out = pool[:reserved], (held_out + pool[reserved:])[:HELD_OUT]
@@ -132,7 +133,7 @@ def main() -> None:
     for corpus in args.corpus or list(CORPORA):
         for size in sizes:
             for seed in args.seed or SEEDS[:args.seeds]:
-                train_docs, test_docs, held_out = split(corpus, size, seed, max(sizes))
+                train_docs, test_docs, held_out = split(corpus, size, seed)
                 characters = sum(len(d.text) for d in train_docs)
                 recipe = default_recipe(seed=seed, learned_words=args.learned_words)
                 systems = {"spanledger": lambda: spanledger_run(recipe, train_docs, test_docs, held_out)}
