@@ -64,11 +64,11 @@ def join_sentences(sentences: list[LabeledText], characters: int = DOCUMENT_CHAR
     return docs
 
 
-def ncbi() -> tuple[list[LabeledText], list[LabeledText]]:
+def ncbi(characters: int = DOCUMENT_CHARACTERS) -> tuple[list[LabeledText], list[LabeledText]]:
     """(training pool, held-out): documents from train.tsv, and from devel.tsv + test.tsv."""
     folder = DATA / "ncbi-disease"
-    held_out = join_sentences(read_conll(folder / "devel.tsv")) + join_sentences(read_conll(folder / "test.tsv"))
-    return join_sentences(read_conll(folder / "train.tsv")), held_out
+    held_out = [doc for name in ("devel.tsv", "test.tsv") for doc in join_sentences(read_conll(folder / name), characters)]
+    return join_sentences(read_conll(folder / "train.tsv"), characters), held_out
 
 
 CORPORA = {"GUM": gum, "NCBI-docs": ncbi}

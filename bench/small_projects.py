@@ -47,11 +47,12 @@ HELD_OUT = 100
 THRESHOLDS = (0.5, 0.7, 0.9)
 
 
-def split(corpus: str, size: int, seed: int, largest: int = max(SIZES)) -> tuple[list, list, list]:
+def split(corpus: str, size: int, seed: int, largest: int = max(SIZES),
+          characters: int | None = None) -> tuple[list, list, list]:
     """(train, test split, held-out): the pool is the first `largest` + ceil(largest / 4)
     documents of the corpus's training pool, so held-out documents are never trained on and
     are the same whichever sizes one run asks for."""
-    pool, held_out = CORPORA[corpus]()
+    pool, held_out = CORPORA[corpus](characters) if characters else CORPORA[corpus]()
     reserved = largest + math.ceil(largest / 4)
     pool, held_out = pool[:reserved], (held_out + pool[reserved:])[:HELD_OUT]
     chosen = random.Random(seed).sample(pool, size + math.ceil(size / 4))
@@ -125,7 +126,10 @@ def main() -> None:
     p.add_argument("--learned-words", action="store_true",
                    help="spanledger's recipe with one-hot word embeddings learned from the data too")
     p.add_argument("--json", type=Path, help="append every run as a JSON line here")
+    p.add_argument("--characters", type=int, help="NCBI-docs: documents of at least this many characters (1,500)")
     args = p.parse_args()
+    if args.characters and args.corpus != ["NCBI-docs"]:
+        p.error("--characters is for --corpus NCBI-docs")
     logging.getLogger("flair").setLevel(logging.WARNING)
     sizes = sorted(args.size or SIZES)
     print(f"machine: {machine()}; exact-span micro F1 on held-out whole documents")
@@ -133,7 +137,7 @@ def main() -> None:
     for corpus in args.corpus or list(CORPORA):
         for size in sizes:
             for seed in args.seed or SEEDS[:args.seeds]:
-                train_docs, test_docs, held_out = split(corpus, size, seed)
+                train_docs, test_docs, held_out = split(corpus, size, seed, characters=args.characters)
                 characters = sum(len(d.text) for d in train_docs)
                 recipe = default_recipe(seed=seed, learned_words=args.learned_words)
                 systems = {"spanledger": lambda: spanledger_run(recipe, train_docs, test_docs, held_out)}
