@@ -13,7 +13,18 @@ from api import errors
 from api.deps import KeyCache
 from api.openapi import truthful_openapi
 from api.responses import JsonResponse
-from api.routes import audit, autolabel, documents, entities, health, projects, quota, review, training
+from api.routes import (
+    audit,
+    autolabel,
+    documents,
+    entities,
+    health,
+    project_files,
+    projects,
+    quota,
+    review,
+    training,
+)
 from bootstrap import Container
 
 STATIC = Path(__file__).parent / "static"
@@ -43,6 +54,6 @@ def create_app(container: Container) -> FastAPI:
     app.state.keys = KeyCache()
     app.openapi = lambda: truthful_openapi(app)
     errors.install(app)
-    for module in (health, projects, training, autolabel, review, quota, entities, documents, audit):
+    for module in (health, projects, project_files, training, autolabel, review, quota, entities, documents, audit):
         app.include_router(module.router)
     return app

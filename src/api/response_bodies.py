@@ -317,6 +317,69 @@ class AutoLabelJob(Shape):
     result: AutoLabelResult
 
 
+# -- project files ---------------------------------------------------------------------------
+
+class ImportJob(Shape):
+    job_id: str
+    created_date_time: str
+    last_updated_date_time: str
+    expiration_date_time: str
+    status: Literal["succeeded"]
+    warnings: list[Problem]
+    errors: list[Problem]
+
+
+class ExportJob(ImportJob):
+    result_url: str = Field(description="where the file is served, to the same key")
+
+
+class FileLabel(Span):
+    pass
+
+
+class FileRegion(Shape):
+    region_offset: int
+    region_length: int
+    labels: list[FileLabel]
+
+
+class FileDocument(Shape):
+    location: str
+    language: str | None
+    dataset: Dataset
+    entities: list[FileRegion]
+    text: str = Field(description="spanledger's extension: the text itself, so that the file alone imports")
+
+
+class FileEntity(Shape):
+    category: str
+
+
+class FileAssets(Shape):
+    project_kind: Literal["CustomEntityRecognition"]
+    entities: list[FileEntity]
+    documents: list[FileDocument]
+
+
+class FileMetadata(Shape):
+    project_kind: Literal["CustomEntityRecognition"]
+    project_name: str
+    language: str | None
+    description: str | None
+    multilingual: bool | None
+    settings: dict[str, Any] | None
+    storage_input_container_name: str | None
+
+
+class ProjectFile(Shape):
+    """Azure's project file, as an export writes it."""
+
+    project_file_version: str
+    string_index_type: Literal["Utf16CodeUnit", "UnicodeCodePoint"]
+    metadata: FileMetadata
+    assets: FileAssets
+
+
 # -- training and models ---------------------------------------------------------------------
 
 

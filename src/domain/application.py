@@ -26,6 +26,7 @@ from domain.document import Document
 from domain.errors import ConcurrentModification, Conflict, InvalidArgument, NotFound, PreconditionFailed
 from domain.offsets import OffsetMap, StringIndexType
 from domain.project import Project
+from domain.project_file_commands import ProjectFileCommands
 from domain.quota import QuotaLedger
 from domain.resource import DEFAULT_MONTHLY_TEXT_RECORDS, Resource
 from domain.review_commands import ReviewCommands
@@ -93,7 +94,7 @@ class LabelsSaved:
     accepted: list[str] = field(default_factory=list)  # the labels accepted suggestions became
 
 
-class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, Application[UUID]):
+class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, ProjectFileCommands, Application[UUID]):
     name = "spanledger"
     env: ClassVar[dict[str, str]] = {
         "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),

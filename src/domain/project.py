@@ -96,6 +96,32 @@ class Project(Aggregate):
         def apply(self, project: Project) -> None:
             del project.entities[self.name]
 
+    class Imported(Event):
+        """The project was (re)made from a project file, in the same transaction as this event."""
+
+        TOPIC = "ProjectImported"
+        job_id: str
+        digest: str  # SHA-256 of the file as sent
+        project_file_version: str
+        string_index_type: str
+        documents: int
+        labels: int
+
+        def apply(self, project: Project) -> None:
+            project.file_jobs()[self.job_id] = {"kind": "import", "at": self.timestamp.isoformat()}
+
+    class Exported(Event):
+        """Someone took the project's labels out, as a project file (digest: the file's)."""
+
+        TOPIC = "ProjectExported"
+        job_id: str
+        digest: str
+        string_index_type: str
+
+        def apply(self, project: Project) -> None:
+            project.file_jobs()[self.job_id] = {"kind": "export", "at": self.timestamp.isoformat(),
+                                                "digest": self.digest}
+
     Snapshot = snapshot_class("ProjectSnapshot")
 
     def __init__(self) -> None:
@@ -159,6 +185,18 @@ class Project(Aggregate):
         if name not in self.entities:
             raise NotFound(f"Project {self.name!r} has no entity {name!r}.", "category")
         self.trigger_event(self.EntityRemoved, entity_id=self.entities[name], name=name, actor=actor)
+
+    def file_jobs(self) -> dict[str, dict[str, str]]:
+        """Import and export jobs by id (projects snapshotted before imports existed lack them)."""
+        return self.__dict__.setdefault("jobs_of_files", {})
+
+    def imported(self, job_id: str, digest: str, version: str, unit: str, documents: int, labels: int,
+                 actor: str) -> None:
+        self.trigger_event(self.Imported, job_id=job_id, digest=digest, project_file_version=version,
+                           string_index_type=unit, documents=documents, labels=labels, actor=actor)
+
+    def exported(self, job_id: str, digest: str, unit: str, actor: str) -> None:
+        self.trigger_event(self.Exported, job_id=job_id, digest=digest, string_index_type=unit, actor=actor)
 
     def entity_id(self, name: str, target: str = "category") -> str:
         try:

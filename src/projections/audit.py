@@ -13,7 +13,8 @@ from projections.runner import Event
 from projections.tables import audit_events
 
 # The Project aggregate's own events; every other project-scoped event names its project.
-_PROJECT_TOPICS = {"ProjectCreated", "ProjectUpdated", "ProjectDeleted", "EntityAdded", "EntityRemoved"}
+_PROJECT_TOPICS = {"ProjectCreated", "ProjectUpdated", "ProjectDeleted", "EntityAdded", "EntityRemoved",
+                   "ProjectImported", "ProjectExported"}
 
 
 def _project_id(event: Event) -> str | None:

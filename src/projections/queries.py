@@ -170,6 +170,23 @@ def get_document(conn: Connection, project_id: str, name: str) -> tuple[Row[Any]
     return doc, doc_labels
 
 
+def documents_with_labels(conn: Connection, project_id: str) -> list[dict[str, Any]]:
+    """Every document of the project by name, with its text and its labels as code-point
+    (category, offset, length): what a project file holds."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in conn.execute(select(documents.c.id, documents.c.name, documents.c.text, documents.c.language,
+                                   documents.c.dataset)
+                            .where(documents.c.project_id == project_id).order_by(documents.c.name)):
+        found[row.id] = {"name": row.name, "text": row.text, "language": row.language, "dataset": row.dataset,
+                         "labels": []}
+    for document_id, entity, offset, length in conn.execute(
+        select(labels.c.document_id, labels.c.entity, labels.c.offset, labels.c.length)
+        .join(documents, documents.c.id == labels.c.document_id).where(documents.c.project_id == project_id)
+    ):
+        found[document_id]["labels"].append((entity, offset, length))
+    return list(found.values())
+
+
 def document_suggestions(conn: Connection, document_id: str) -> list[Row[Any]]:
     s = suggestions.c
     return list(conn.execute(
