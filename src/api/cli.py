@@ -99,6 +99,67 @@ def resources(settings: Settings, args: argparse.Namespace) -> None:
         container.close()
 
 
+def project_files(settings: Settings, args: argparse.Namespace) -> None:
+    """Import a project from a folder or zip (the project file and its texts side by side), or
+    export one to a folder or zip, as Azure's samples and exports are shipped."""
+    import hashlib
+    from pathlib import Path
+
+    import orjson
+
+    from api.project_folders import read_folder, write_folder
+    from domain import ids
+    from domain.offsets import StringIndexType
+    from projections import queries
+
+    container = _container(settings)
+    try:
+        app = container.app
+        if not app.has_resource(args.resource):
+            raise DomainError(f"No resource {args.resource!r}.", "resource")
+        resource_id = ids.resource_id(args.resource)
+        if args.action == "import":
+            body, raw = read_folder(Path(args.path))
+            name = args.project or (body.get("metadata") or {}).get("projectName")
+            if not isinstance(name, str):
+                raise DomainError("The file names no project (metadata.projectName): give --project.", "project")
+            if isinstance(body.get("metadata"), dict):
+                body["metadata"]["projectName"] = name
+            app.import_project(resource_id, name, body, hashlib.sha256(raw).hexdigest(), _actor())
+            file = body["assets"]
+            print(f"Imported {name}: {len(file['documents'])} documents, {len(file['entities'])} entities.")
+            return
+        _caught_up(container)
+        with container.reads.connect() as conn:
+            row = queries.get_project(conn, str(ids.project_id(resource_id, args.project)))
+            if row is None:
+                raise DomainError(f"Project {args.project!r} was not found.", "project")
+            from api.routes.project_files import current_file
+
+            file = current_file(conn, row, StringIndexType(args.string_index_type))
+        app.record_export(resource_id, args.project, hashlib.sha256(orjson.dumps(file)).hexdigest(),
+                          args.string_index_type, _actor())
+        written = write_folder(file, Path(args.path))
+        print(f"Exported {args.project} to {args.path} ({len(written)} files).")
+    finally:
+        container.close()
+
+
+def _caught_up(container: Container, attempts: int = 50) -> None:
+    """The read model at the log's head: applied here, or by a server following the log."""
+    import time
+
+    from projections.runner import PositionMoved
+
+    for _ in range(attempts):
+        try:
+            container.runner.catch_up()
+            return
+        except PositionMoved:  # a running server applied that batch: look again
+            time.sleep(0.1)
+    container.runner.catch_up()
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spanledger", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -116,6 +177,17 @@ def parser() -> argparse.ArgumentParser:
     revoke = rsub.add_parser("revoke-key", help="revoke an API key by its id")
     revoke.add_argument("name")
     revoke.add_argument("key_id")
+    pf = sub.add_parser("projects", help="import and export projects as Azure project files (a folder or a zip)")
+    pfsub = pf.add_subparsers(dest="action", required=True)
+    imp = pfsub.add_parser("import", help="make or replace a project from a folder or zip: the file and its texts")
+    imp.add_argument("path")
+    imp.add_argument("--resource", default=DEFAULT_RESOURCE)
+    imp.add_argument("--project", help="the project's name (default: the file's metadata.projectName)")
+    exp = pfsub.add_parser("export", help="write a project's file and texts to a folder, or a .zip")
+    exp.add_argument("project")
+    exp.add_argument("path")
+    exp.add_argument("--resource", default=DEFAULT_RESOURCE)
+    exp.add_argument("--string-index-type", default="Utf16CodeUnit", choices=["Utf16CodeUnit", "UnicodeCodePoint"])
     pr = sub.add_parser("projections", help="read-model positions; rebuild from the log")
     pr.add_argument("action", choices=["status", "rebuild"])
     return p
@@ -134,10 +206,12 @@ def main(argv: list[str] | None = None) -> None:
             worker(settings)
         elif args.command == "projections":
             projections(settings, args.action)
+        elif args.command == "projects":
+            project_files(settings, args)
         else:
             resources(settings, args)
     except DomainError as error:
-        sys.exit(f"error: {error.message}")
+        sys.exit(f"error: {error.message}" + (f" (at {error.target})" if error.target else ""))
 
 
 if __name__ == "__main__":

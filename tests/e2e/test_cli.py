@@ -82,3 +82,51 @@ def test_commands_that_need_no_model_do_not_load_flair_or_torch():
              "print(sorted({'flair', 'torch', 'transformers'} & set(sys.modules)))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_projects_import_and_export_folders_and_zips_byte_for_byte(env, tmp_path):
+    """As Azure ships a project: the file naming locations, the texts beside it."""
+    import json
+    import zipfile
+
+    texts = {"loan1.txt": "Borrower: Ana \U0001F600 Silva\r\nLender: Acme Bank\r\n".encode(),
+             "loan2.txt": "Bob Jones owes \U0001D49C Corp.\n".encode()}
+    file = {"projectFileVersion": "2022-05-01", "stringIndexType": "Utf16CodeUnit",
+            "metadata": {"projectKind": "CustomEntityRecognition", "projectName": "loans", "language": "en",
+                         "storageInputContainerName": "loans", "multilingual": False, "description": "",
+                         "settings": {}},
+            "assets": {"projectKind": "CustomEntityRecognition",
+                       "entities": [{"category": "Org"}, {"category": "Person"}],
+                       "documents": [
+                           {"location": "loan1.txt", "language": "en", "dataset": "Train", "entities": [
+                               {"regionOffset": 0, "regionLength": 43, "labels": [
+                                   {"category": "Person", "offset": 10, "length": 12},
+                                   {"category": "Org", "offset": 32, "length": 9}]}]},
+                           {"location": "loan2.txt", "language": "en", "dataset": "Test", "entities": [
+                               {"regionOffset": 0, "regionLength": 24, "labels": [
+                                   {"category": "Person", "offset": 0, "length": 9},
+                                   {"category": "Org", "offset": 15, "length": 7}]}]}]}}
+    for doc in file["assets"]["documents"]:  # UTF-16 code units, as Azure counts
+        assert doc["entities"][0]["regionLength"] == len(texts[doc["location"]].decode().encode("utf-16-le")) // 2
+    source = tmp_path / "azure-export"
+    source.mkdir()
+    (source / "loans.json").write_text(json.dumps(file))
+    for name, data in texts.items():
+        (source / name).write_bytes(data)
+
+    spanledger(env, "resources", "create", "team")
+    assert "2 documents" in spanledger(env, "projects", "import", str(source), "--resource", "team")
+    spanledger(env, "projects", "export", "loans", str(tmp_path / "out.zip"), "--resource", "team")
+    with zipfile.ZipFile(tmp_path / "out.zip") as z:
+        assert {n: z.read(n) for n in texts} == texts  # CRLF and astral characters kept
+        assert json.loads(z.read("loans.json")) == file
+    spanledger(env, "projects", "import", str(tmp_path / "out.zip"), "--resource", "team", "--project", "copy")
+    spanledger(env, "projects", "export", "copy", str(tmp_path / "copy"), "--resource", "team")
+    copied = json.loads((tmp_path / "copy" / "copy.json").read_text())
+    assert copied == {**file, "metadata": {**file["metadata"], "projectName": "copy"}}
+    assert {n: (tmp_path / "copy" / n).read_bytes() for n in texts} == texts
+
+    (source / "loan2.txt").unlink()  # a text missing: refused with the field's pointer, nothing written
+    refused = subprocess.run([sys.executable, "-m", "api.cli", "projects", "import", str(source), "--resource",
+                              "team", "--project", "third"], env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and "/assets/documents/1/location" in refused.stderr

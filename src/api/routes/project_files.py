@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, Header, Query, Request, Response
 from fastapi.responses import FileResponse
+from sqlalchemy import Connection
 
 from api.deps import Consistent, ContainerDep, IndexTypeDep, PrincipalDep, ProjectName, record_write
 from api.errors import ApiError
@@ -21,6 +22,7 @@ from api.responses import absolute_url, azure_time, segment
 from api.routes.projects import project_row
 from api.routing import BASE, authoring_router
 from domain import project_file
+from domain.offsets import StringIndexType
 from projections import queries
 
 router = authoring_router()
@@ -83,20 +85,28 @@ def export_project(
     app = container.app
     with container.reads.connect() as conn:
         row = project_row(conn, principal, projectName)
-        if trained_model_label is None:
-            entities = [e["category"] for e in queries.entity_statistics(conn, row.id)]
-            documents = queries.documents_with_labels(conn, row.id)
-    if trained_model_label is not None:
+        file = current_file(conn, row, unit) if trained_model_label is None else None
+    if file is None:
         documents, entities = _training_set(container, principal, projectName, trained_model_label, row.language)
-    fields = {k: row._mapping[k] for k in ("language", "description", "multilingual", "settings",
-                                           "storage_input_container_name")}
-    file = project_file.write({"name": projectName, "fields": fields}, entities, documents, unit)
+        file = project_file.write({"name": row.name, "fields": _fields(row)}, entities, documents, unit)
     digest = container.artifacts.put_json(file)
     job_id, position = app.record_export(principal.resource_id, projectName, digest, unit.value, principal.actor)
     response = Response(status_code=202,
                         headers={"Operation-Location": _job_url(request, projectName, "export", job_id)})
     record_write(response, container, principal, position)
     return response
+
+
+def _fields(row: Any) -> dict[str, Any]:
+    return {k: row._mapping[k] for k in ("language", "description", "multilingual", "settings",
+                                         "storage_input_container_name")}
+
+
+def current_file(conn: Connection, row: Any, unit: StringIndexType) -> dict[str, Any]:
+    """The project (its read-model row) as a project file: its entities, documents and labels now."""
+    entities = [e["category"] for e in queries.entity_statistics(conn, row.id)]
+    documents = queries.documents_with_labels(conn, row.id)
+    return project_file.write({"name": row.name, "fields": _fields(row)}, entities, documents, unit)
 
 
 def _training_set(container: Any, principal: Any, project: str, label: str,
