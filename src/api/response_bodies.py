@@ -333,6 +333,12 @@ class ExportJob(ImportJob):
     result_url: str = Field(description="where the file is served, to the same key")
 
 
+class DocumentsImported(Shape):
+    documents: int
+    labels: int
+    entities_added: list[str] = Field(description="entity types the file named and the project lacked")
+
+
 class FileLabel(Span):
     pass
 

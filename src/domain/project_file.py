@@ -47,6 +47,25 @@ class FileDocument:
 
 
 @dataclass(frozen=True)
+class FormatLabel:
+    """A label read from a JSONL or CoNLL file (package formats)."""
+
+    category: str
+    start: int  # code points
+    end: int
+    target: str  # where it came from in the file, for errors (lines/3/spans/1)
+
+
+@dataclass(frozen=True)
+class FormatDocument:
+    name: str
+    text: str
+    labels: tuple[FormatLabel, ...]
+    dataset: str = "Train"
+    target: str = ""
+
+
+@dataclass(frozen=True)
 class ProjectFile:
     name: str
     fields: dict[str, Any]

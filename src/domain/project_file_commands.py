@@ -1,4 +1,5 @@
-"""Importing and exporting Azure project files (mixed into Spanledger).
+"""Importing and exporting Azure project files, and importing documents from JSONL and CoNLL
+files (mixed into Spanledger).
 
 An import over an existing project replaces it, as in Azure: the old project's life ends
 (ProjectDeleted), a new one begins from the file (ProjectCreated, EntityAdded, ProjectImported,
@@ -9,14 +10,20 @@ something an auditor asks about.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from domain import ids, project_file
 from domain.document import Document
-from domain.errors import DomainError, InvalidArgument, NotFound
+from domain.errors import Conflict, DomainError, InvalidArgument, NotFound
 from domain.project import Project
-from domain.rules import MAX_DOCUMENTS_PER_PROJECT, check_document_name, check_project_name
+from domain.rules import (
+    MAX_DOCUMENTS_PER_PROJECT,
+    check_document_capacity,
+    check_document_name,
+    check_project_name,
+)
 
 if TYPE_CHECKING:
     from domain.application import Spanledger
@@ -85,6 +92,52 @@ class ProjectFileCommands:
             except DomainError as error:
                 raise project_file.pointer_target(error, label.pointer) from None
         return document
+
+    def import_documents(self: Spanledger, resource_id: UUID, name: str, documents: Sequence[project_file.FormatDocument],
+                         actor: str) -> tuple[list[str], int | None]:
+        """Adds documents with their labels from a JSONL or CoNLL file, all or nothing; entity
+        types the file names and the project lacks are added. Answers (entities added, position)."""
+        project = self.get_project(resource_id, name)
+        if not documents:
+            raise InvalidArgument("The file holds no document.", "body")
+        if self.views is not None:
+            check_document_capacity(self.views.count_documents(project.id), len(documents))
+        added = []
+        for category in sorted({label.category for doc in documents for label in doc.labels} - set(project.entities)):
+            target = next(l.target for d in documents for l in d.labels if l.category == category)
+            try:
+                project.add_entity(category, actor)
+            except DomainError as error:
+                error.target = f"{target}/label"
+                raise
+            added.append(category)
+        seen: set[str] = set()
+        to_save = []
+        for doc in documents:
+            try:
+                check_document_name(doc.name, "name")
+                existing = self._document(project, doc.name)
+                if doc.name in seen or (existing is not None and not existing.deleted):
+                    raise Conflict(f"Document {doc.name!r} is already in the project (or twice in the file).",
+                                   "name")
+                seen.add(doc.name)
+                document = self._new_document(project, doc.name, doc.text, None, doc.dataset, actor)
+                for label in doc.labels:
+                    document.add_label(project, label.category, label.start, label.end - label.start, actor)
+            except DomainError as error:
+                raise project_file.pointer_target(error, doc.target) from None
+            to_save.append(document)
+        return added, self._save(project, *to_save)
+
+    def _new_document(self: Spanledger, project: Project, name: str, text: str, language: str | None,
+                      dataset: str, actor: str) -> Document:
+        """A document under a name that is free (never used, or deleted)."""
+        existing = self._document(project, name)
+        if existing is None:
+            return Document.add(ids.document_id(project.id, project.incarnation, name), project, name, text,
+                                language, dataset, actor)
+        existing.readd(project, text, language, dataset, actor)
+        return existing
 
     def file_job(self: Spanledger, resource_id: UUID, name: str, job_id: str, kind: str) -> dict[str, str]:
         """An import or export job of the project (from its own events), or NotFound."""

@@ -13,12 +13,16 @@ from collections.abc import Iterable
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
-def tokenize(text: str, boundaries: Iterable[int] = ()) -> list[tuple[int, int]]:
-    """(start, end) of each token; a token that a boundary falls inside is split there."""
+WHITESPACE_SEPARATED = re.compile(r"\S+")
+
+
+def tokenize(text: str, boundaries: Iterable[int] = (), pattern: re.Pattern[str] = _TOKEN) -> list[tuple[int, int]]:
+    """(start, end) of each token (`pattern`'s matches); a token that a boundary falls inside
+    is split there."""
     cuts = sorted(set(boundaries))
     tokens: list[tuple[int, int]] = []
     i = 0
-    for match in _TOKEN.finditer(text):
+    for match in pattern.finditer(text):
         start, end = match.span()
         while i < len(cuts) and cuts[i] <= start:
             i += 1

@@ -187,6 +187,21 @@ def documents_with_labels(conn: Connection, project_id: str) -> list[dict[str, A
     return list(found.values())
 
 
+def pending_suggestions(conn: Connection, project_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    """The project's pending suggestions by document name, as (category, offset, length,
+    confidence, job, model), in text order."""
+    s = suggestions.c
+    found: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for name, *suggestion in conn.execute(
+        select(documents.c.name, s.entity, s.offset, s.length, s.confidence, s.job_id, s.model_label)
+        .join(documents, documents.c.id == s.document_id)
+        .where(documents.c.project_id == project_id, s.state == "pending")
+        .order_by(documents.c.name, s.offset, s.length, s.suggestion_id)
+    ):
+        found[name].append(tuple(suggestion))
+    return found
+
+
 def document_suggestions(conn: Connection, document_id: str) -> list[Row[Any]]:
     s = suggestions.c
     return list(conn.execute(

@@ -87,7 +87,7 @@ def export_project(
         row = project_row(conn, principal, projectName)
         file = current_file(conn, row, unit) if trained_model_label is None else None
     if file is None:
-        documents, entities = _training_set(container, principal, projectName, trained_model_label, row.language)
+        documents, entities = model_documents(container, principal, projectName, trained_model_label, row.language)
         file = project_file.write({"name": row.name, "fields": _fields(row)}, entities, documents, unit)
     digest = container.artifacts.put_json(file)
     job_id, position = app.record_export(principal.resource_id, projectName, digest, unit.value, principal.actor)
@@ -109,7 +109,7 @@ def current_file(conn: Connection, row: Any, unit: StringIndexType) -> dict[str,
     return project_file.write({"name": row.name, "fields": _fields(row)}, entities, documents, unit)
 
 
-def _training_set(container: Any, principal: Any, project: str, label: str,
+def model_documents(container: Any, principal: Any, project: str, label: str,
                   language: str) -> tuple[list[dict], list[str]]:
     """What the model trained and was tested on, replayed from the log (documents keep no
     language there: the project's)."""
