@@ -16,6 +16,7 @@ from api.responses import JsonResponse
 from api.routes import (
     audit,
     autolabel,
+    deployments,
     document_files,
     documents,
     entities,
@@ -55,7 +56,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.keys = KeyCache()
     app.openapi = lambda: truthful_openapi(app)
     errors.install(app)
-    for module in (health, projects, project_files, training, autolabel, review, quota, entities, document_files,
+    for module in (health, projects, project_files, deployments, training, autolabel, review, quota, entities, document_files,
                    documents, audit):
         app.include_router(module.router)
     return app

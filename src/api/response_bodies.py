@@ -339,6 +339,21 @@ class DocumentsImported(Shape):
     entities_added: list[str] = Field(description="entity types the file named and the project lacked")
 
 
+class DeploymentJob(ImportJob):
+    pass
+
+
+class Deployment(Shape):
+    deployment_name: str
+    model_id: str
+    last_trained_date_time: str
+    last_deployed_date_time: str
+    deployment_expiration_date: str
+    model_training_config_version: str
+    assigned_resources: list[dict[str, str]]
+    trained_model_label: str = Field(description="spanledger's extension: the model's label")
+
+
 class FileLabel(Span):
     pass
 

@@ -130,3 +130,16 @@ class BulkReviewBody(Body):
     model: str | None = Field(default=None, min_length=1)
     min_confidence: float | None = Field(default=None, ge=0, le=1)
     max_confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class DeployBody(Body):
+    """Azure's CreateDeploymentDetails; spanledger serves from its own resource, so assigned
+    resources are accepted and not used."""
+
+    trained_model_label: str = Field(min_length=1, max_length=50)
+    assigned_resource_ids: list[str] | None = Field(default=None, max_length=10)
+
+
+class SwapBody(Body):
+    first_deployment_name: str = Field(min_length=1, max_length=50)
+    second_deployment_name: str = Field(min_length=1, max_length=50)

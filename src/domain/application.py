@@ -22,6 +22,7 @@ from eventsourcing.utils import get_topic
 from domain import ids
 from domain.autolabel import AutoLabelJob
 from domain.autolabel_commands import AutoLabelCommands
+from domain.deployment_commands import DeploymentCommands
 from domain.document import Document
 from domain.errors import ConcurrentModification, Conflict, InvalidArgument, NotFound, PreconditionFailed
 from domain.offsets import OffsetMap, StringIndexType
@@ -94,7 +95,8 @@ class LabelsSaved:
     accepted: list[str] = field(default_factory=list)  # the labels accepted suggestions became
 
 
-class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, ProjectFileCommands, Application[UUID]):
+class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, ProjectFileCommands, DeploymentCommands,
+                 Application[UUID]):
     name = "spanledger"
     env: ClassVar[dict[str, str]] = {
         "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +11,17 @@ from eventsourcing.domain import Aggregate
 from domain.aggregate import Recreatable, recreate, snapshot_class
 from domain.errors import Conflict, InvalidArgument, NotFound
 from domain.rules import MAX_ENTITIES_PER_PROJECT, check_entity_name, check_language, check_no_nul
+
+MAX_DEPLOYMENTS = 10  # Azure's limit per project
+_DEPLOYMENT_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,50}")
+
+
+def check_deployment_name(name: str) -> str:
+    """Deployment names follow the rules of model labels."""
+    if not isinstance(name, str) or not _DEPLOYMENT_NAME.fullmatch(name) or name in (".", ".."):
+        raise InvalidArgument(f"Deployment name {name!r} is invalid: use 1-50 letters, digits, '_', '.' or '-'.",
+                              "deploymentName")
+    return name
 
 OVERLAP_POLICIES = ("reject", "allow")
 
@@ -108,7 +120,7 @@ class Project(Aggregate):
         labels: int
 
         def apply(self, project: Project) -> None:
-            project.file_jobs()[self.job_id] = {"kind": "import", "at": self.timestamp.isoformat()}
+            project.operations()[self.job_id] = {"kind": "import", "at": self.timestamp.isoformat()}
 
     class Exported(Event):
         """Someone took the project's labels out, as a project file (digest: the file's)."""
@@ -119,8 +131,48 @@ class Project(Aggregate):
         string_index_type: str
 
         def apply(self, project: Project) -> None:
-            project.file_jobs()[self.job_id] = {"kind": "export", "at": self.timestamp.isoformat(),
+            project.operations()[self.job_id] = {"kind": "export", "at": self.timestamp.isoformat(),
                                                 "digest": self.digest}
+
+    class Deployed(Event):
+        """A deployment names a model as it was when deployed: retraining the label later
+        changes nothing deployed until it is deployed again."""
+
+        TOPIC = "ModelDeployed"
+        job_id: str
+        deployment: str
+        model_label: str
+        artifact: str
+        trained_at: str
+        training_config_version: str
+
+        def apply(self, project: Project) -> None:
+            project.deployments()[self.deployment] = {
+                "model_label": self.model_label, "artifact": self.artifact, "trained_at": self.trained_at,
+                "training_config_version": self.training_config_version, "deployed_at": self.timestamp.isoformat()}
+            project.operations()[self.job_id] = {"kind": "deploy", "at": self.timestamp.isoformat(),
+                                                 "deployment": self.deployment}
+
+    class DeploymentDeleted(Event):
+        TOPIC = "DeploymentDeleted"
+        job_id: str
+        deployment: str
+
+        def apply(self, project: Project) -> None:
+            del project.deployments()[self.deployment]
+            project.operations()[self.job_id] = {"kind": "deleteDeployment", "at": self.timestamp.isoformat(),
+                                                 "deployment": self.deployment}
+
+    class DeploymentsSwapped(Event):
+        TOPIC = "DeploymentsSwapped"
+        job_id: str
+        first: str
+        second: str
+
+        def apply(self, project: Project) -> None:
+            deployed = project.deployments()
+            deployed[self.first], deployed[self.second] = deployed[self.second], deployed[self.first]
+            project.operations()[self.job_id] = {"kind": "swap", "at": self.timestamp.isoformat()}
 
     Snapshot = snapshot_class("ProjectSnapshot")
 
@@ -186,9 +238,41 @@ class Project(Aggregate):
             raise NotFound(f"Project {self.name!r} has no entity {name!r}.", "category")
         self.trigger_event(self.EntityRemoved, entity_id=self.entities[name], name=name, actor=actor)
 
-    def file_jobs(self) -> dict[str, dict[str, str]]:
-        """Import and export jobs by id (projects snapshotted before imports existed lack them)."""
-        return self.__dict__.setdefault("jobs_of_files", {})
+    def operations(self) -> dict[str, dict[str, str]]:
+        """Import, export and deployment jobs by id, with their kind (projects snapshotted
+        before these existed lack them)."""
+        return self.__dict__.setdefault("operation_jobs", {})
+
+    def deployments(self) -> dict[str, dict[str, str]]:
+        """Deployment name -> the model it serves, as deployed."""
+        return self.__dict__.setdefault("deployed", {})
+
+    def deploy(self, job_id: str, name: str, model_label: str, artifact: str, trained_at: str,
+               training_config_version: str, actor: str) -> None:
+        check_deployment_name(name)
+        if name not in self.deployments() and len(self.deployments()) >= MAX_DEPLOYMENTS:
+            raise Conflict(f"Project {self.name!r} has {MAX_DEPLOYMENTS} deployments, the most it may.",
+                           "deploymentName")
+        self.trigger_event(self.Deployed, job_id=job_id, deployment=name, model_label=model_label,
+                           artifact=artifact, trained_at=trained_at, training_config_version=training_config_version,
+                           actor=actor)
+
+    def deployment(self, name: str, target: str = "deploymentName") -> dict[str, str]:
+        found = self.deployments().get(name)
+        if found is None:
+            raise NotFound(f"Project {self.name!r} has no deployment {name!r}.", target)
+        return found
+
+    def delete_deployment(self, job_id: str, name: str, actor: str) -> None:
+        self.deployment(name)
+        self.trigger_event(self.DeploymentDeleted, job_id=job_id, deployment=name, actor=actor)
+
+    def swap_deployments(self, job_id: str, first: str, second: str, actor: str) -> None:
+        self.deployment(first, "firstDeploymentName")
+        self.deployment(second, "secondDeploymentName")
+        if first == second:
+            raise InvalidArgument("A deployment cannot be swapped with itself.", "secondDeploymentName")
+        self.trigger_event(self.DeploymentsSwapped, job_id=job_id, first=first, second=second, actor=actor)
 
     def imported(self, job_id: str, digest: str, version: str, unit: str, documents: int, labels: int,
                  actor: str) -> None:

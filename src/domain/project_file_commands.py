@@ -141,7 +141,7 @@ class ProjectFileCommands:
 
     def file_job(self: Spanledger, resource_id: UUID, name: str, job_id: str, kind: str) -> dict[str, str]:
         """An import or export job of the project (from its own events), or NotFound."""
-        job = self.get_project(resource_id, name).file_jobs().get(job_id)
+        job = self.get_project(resource_id, name).operations().get(job_id)
         if job is None or job["kind"] != kind:
             raise NotFound(f"Project {name!r} has no {kind} job {job_id!r}.", "jobId")
         return job

@@ -223,6 +223,7 @@ class Model(Aggregate):
             model.log_position = self.log_position
             model.entity_types = self.entity_types
             model.metrics = self.metrics
+            model.training_config_version = self.training_config_version
             model.deleted = False
 
     class Deleted(Event):

@@ -14,7 +14,7 @@ from projections.tables import audit_events
 
 # The Project aggregate's own events; every other project-scoped event names its project.
 _PROJECT_TOPICS = {"ProjectCreated", "ProjectUpdated", "ProjectDeleted", "EntityAdded", "EntityRemoved",
-                   "ProjectImported", "ProjectExported"}
+                   "ProjectImported", "ProjectExported", "ModelDeployed", "DeploymentDeleted", "DeploymentsSwapped"}
 
 
 def _project_id(event: Event) -> str | None:
