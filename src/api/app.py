@@ -25,6 +25,7 @@ from api.routes import (
     projects,
     quota,
     review,
+    runtime,
     training,
 )
 from bootstrap import Container
@@ -56,7 +57,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.keys = KeyCache()
     app.openapi = lambda: truthful_openapi(app)
     errors.install(app)
-    for module in (health, projects, project_files, deployments, training, autolabel, review, quota, entities, document_files,
+    for module in (health, runtime, projects, project_files, deployments, training, autolabel, review, quota, entities, document_files,
                    documents, audit):
         app.include_router(module.router)
     return app

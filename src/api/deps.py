@@ -22,7 +22,8 @@ POSITION_HEADER = "X-Log-Position"
 MIN_POSITION_HEADER = "X-Min-Log-Position"
 # The text authoring API versions Azure's clients send (the .NET and Python authoring clients
 # list these); spanledger answers each the same way.
-API_VERSIONS = ("2022-05-01", "2023-04-01", "2023-04-15-preview", "2024-11-15-preview", "2025-05-15-preview")
+API_VERSIONS = ("2022-05-01", "2023-04-01", "2023-04-15-preview", "2024-11-15-preview", "2025-05-15-preview",
+                "2026-05-15-preview")
 MAX_INT = 2**62  # positions and offsets in numbers a BIGINT column holds
 _LOOK_EVERY = 0.25  # seconds between looks at the stored positions while a read waits
 

@@ -354,6 +354,71 @@ class Deployment(Shape):
     trained_model_label: str = Field(description="spanledger's extension: the model's label")
 
 
+class RuntimeEntity(Shape):
+    text: str
+    category: str
+    offset: int
+    length: int
+    confidence_score: float
+
+
+class RuntimeDocumentResult(Shape):
+    id: str
+    entities: list[RuntimeEntity]
+    warnings: list[Problem]
+
+
+class InnerError(Shape):
+    code: str
+    message: str
+
+
+class AnalyzeTextError(Shape):
+    code: str
+    message: str
+    innererror: InnerError
+
+
+class RuntimeDocumentError(Shape):
+    id: str
+    error: AnalyzeTextError
+
+
+class CustomEntitiesResults(Shape):
+    documents: list[RuntimeDocumentResult]
+    errors: list[RuntimeDocumentError]
+    project_name: str
+    deployment_name: str
+    model_label: str = Field(description="spanledger's extension: the model the deployment served")
+
+
+class CustomEntitiesTaskResult(Shape):
+    kind: Literal["CustomEntityRecognitionLROResults"]
+    task_name: str
+    last_update_date_time: str
+    status: Literal["succeeded"]
+    results: CustomEntitiesResults
+
+
+class TaskCounts(Shape):
+    completed: int
+    failed: int
+    in_progress: int
+    total: int
+    items: list[CustomEntitiesTaskResult]
+
+
+class AnalyzeTextJob(Shape):
+    job_id: str
+    created_date_time: str
+    last_updated_date_time: str
+    expiration_date_time: str
+    status: Literal["succeeded"]
+    errors: list[Problem]
+    display_name: str | None = None
+    tasks: TaskCounts
+
+
 class FileLabel(Span):
     pass
 

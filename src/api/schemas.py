@@ -143,3 +143,36 @@ class DeployBody(Body):
 class SwapBody(Body):
     first_deployment_name: str = Field(min_length=1, max_length=50)
     second_deployment_name: str = Field(min_length=1, max_length=50)
+
+
+class RuntimeDocument(Body):
+    id: str = Field(min_length=1, max_length=64)
+    text: str = Field(max_length=200_000)  # longer ones get their document error
+    language: str | None = Field(default=None, max_length=32)
+
+
+class RuntimeInput(Body):
+    documents: list[RuntimeDocument] = Field(min_length=1, max_length=25)  # Azure's limit a request
+
+
+class CustomEntitiesParameters(Body):
+    project_name: str = Field(min_length=1, max_length=50)
+    deployment_name: str = Field(min_length=1, max_length=50)
+    string_index_type: Literal["TextElements_v8", "UnicodeCodePoint", "Utf16CodeUnit"] = "TextElements_v8"
+    logging_opt_out: bool | None = None
+
+
+class CustomEntitiesTask(Body):
+    kind: Literal["CustomEntityRecognition"]
+    task_name: str | None = Field(default=None, max_length=100)
+    parameters: CustomEntitiesParameters
+
+
+class AnalyzeTextJobBody(Body):
+    """Azure's analyze-text job, with custom entity recognition tasks."""
+
+    analysis_input: RuntimeInput
+    tasks: list[CustomEntitiesTask] = Field(min_length=1, max_length=5)
+    display_name: str | None = Field(default=None, max_length=100)
+    default_language: str | None = Field(default=None, max_length=32)
+    cancel_after: float | None = None

@@ -26,6 +26,7 @@ from domain.deployment_commands import DeploymentCommands
 from domain.document import Document
 from domain.errors import ConcurrentModification, Conflict, InvalidArgument, NotFound, PreconditionFailed
 from domain.offsets import OffsetMap, StringIndexType
+from domain.prediction import PredictionCommands, PredictionJob
 from domain.project import Project
 from domain.project_file_commands import ProjectFileCommands
 from domain.quota import QuotaLedger
@@ -96,7 +97,7 @@ class LabelsSaved:
 
 
 class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, ProjectFileCommands, DeploymentCommands,
-                 Application[UUID]):
+                 PredictionCommands, Application[UUID]):
     name = "spanledger"
     env: ClassVar[dict[str, str]] = {
         "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
@@ -110,6 +111,7 @@ class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, ProjectFil
         Model: 100,
         AutoLabelJob: 100,
         QuotaLedger: 100,
+        PredictionJob: 100,
     }
 
     def __init__(self, env: dict[str, str] | None = None):

@@ -145,9 +145,10 @@ def test_the_openapi_document_tells_what_the_routes_answer(server):
                 assert op["responses"][status]["content"]["application/json"]["schema"] == error, (where, status)
         answers = [s for s in op["responses"] if s.startswith("2")]
         assert answers, where
-        for status in answers:  # a typed body, or none (202, 204)
+        for status in answers:  # a typed body, none (202, 204), or a file (JSONL, CoNLL)
             content = op["responses"][status].get("content")
-            assert status in ("202", "204") or content["application/json"]["schema"]["$ref"], (where, status)
+            files = set(content or {}) == {"application/x-ndjson", "text/plain; charset=utf-8"}
+            assert status in ("202", "204") or files or content["application/json"]["schema"]["$ref"], (where, status)
         assert ("409" in op["responses"]) == (method != "get"), where
     documents = spec["paths"]["/language/authoring/analyze-text/projects/{projectName}/documents/{documentName}"]
     assert {"200", "201"} <= set(documents["put"]["responses"])

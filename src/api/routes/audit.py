@@ -59,6 +59,8 @@ def _camel(value: Any) -> Any:
     """Event payloads are recorded snake_case; the API speaks camelCase (settings stay as given)."""
     if isinstance(value, dict):
         return {to_camel(k): v if k == "settings" else _camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
     return value
 
 
