@@ -196,9 +196,12 @@ def train(texts: Sequence[LabeledText], recipe: Recipe, work_dir: Path, *,
 
 class Tagger:
     """A trained model, loaded for prediction: spans scored by their probability under the
-    CRF, then post-processed as the model file says (merging, calibration)."""
+    CRF, then post-processed as the model file says (merging, calibration). Each prediction
+    uses as many threads as other processes leave cores free, as training does (two threads
+    beside a busy process predicted 25 sentences in 2-7 s instead of 0.3 s)."""
 
     def __init__(self, path: Path):
+        self.cores = FreeCores()
         self.model = SequenceTagger.load(path)
         self.model.eval()
         confidence.install(self.model)
@@ -214,6 +217,7 @@ class Tagger:
         """Each text's spans; `raw`: as decoded, before merging and calibration."""
         docs = [LabeledText(text) for text in texts]
         sequences = to_sequences(docs, with_labels=False)
+        torch.set_num_threads(self.cores.threads())
         with torch.inference_mode():
             self.model.predict([s.sentence for s in sequences], mini_batch_size=PREDICT_BATCH,
                                label_name=TAG_TYPE)
