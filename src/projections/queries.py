@@ -170,32 +170,40 @@ def get_document(conn: Connection, project_id: str, name: str) -> tuple[Row[Any]
     return doc, doc_labels
 
 
-def documents_with_labels(conn: Connection, project_id: str) -> list[dict[str, Any]]:
-    """Every document of the project by name, with its text and its labels as code-point
-    (category, offset, length): what a project file holds."""
-    found: dict[str, dict[str, Any]] = {}
-    for row in conn.execute(select(documents.c.id, documents.c.name, documents.c.text, documents.c.language,
-                                   documents.c.dataset)
-                            .where(documents.c.project_id == project_id).order_by(documents.c.name)):
-        found[row.id] = {"name": row.name, "text": row.text, "language": row.language, "dataset": row.dataset,
-                         "labels": []}
-    for document_id, entity, offset, length in conn.execute(
-        select(labels.c.document_id, labels.c.entity, labels.c.offset, labels.c.length)
-        .join(documents, documents.c.id == labels.c.document_id).where(documents.c.project_id == project_id)
-    ):
-        found[document_id]["labels"].append((entity, offset, length))
+def documents_with_labels(conn: Connection, project_id: str, *, after: str | None = None,
+                          limit: int | None = None) -> list[dict[str, Any]]:
+    """The project's documents by name (those after `after`, at most `limit` of them), with
+    their text and their labels as code-point (category, offset, length): what a project file
+    holds."""
+    query = (select(documents.c.id, documents.c.name, documents.c.text, documents.c.language, documents.c.dataset)
+             .where(documents.c.project_id == project_id).order_by(documents.c.name))
+    if after is not None:
+        query = query.where(documents.c.name > after)
+    if limit is not None:
+        query = query.limit(limit)
+    found = {row.id: {"name": row.name, "text": row.text, "language": row.language, "dataset": row.dataset,
+                      "labels": []} for row in conn.execute(query)}
+    if not found:
+        return []
+    label_query = select(labels.c.document_id, labels.c.entity, labels.c.offset, labels.c.length)
+    label_query = (label_query.where(labels.c.document_id.in_(list(found))) if limit is not None else
+                   label_query.join(documents, documents.c.id == labels.c.document_id)
+                   .where(documents.c.project_id == project_id))
+    for document_id, entity, offset, length in conn.execute(label_query):
+        if document_id in found:
+            found[document_id]["labels"].append((entity, offset, length))
     return list(found.values())
 
 
-def pending_suggestions(conn: Connection, project_id: str) -> dict[str, list[tuple[Any, ...]]]:
-    """The project's pending suggestions by document name, as (category, offset, length,
-    confidence, job, model), in text order."""
+def pending_suggestions(conn: Connection, project_id: str, names: list[str]) -> dict[str, list[tuple[Any, ...]]]:
+    """The pending suggestions of these documents of the project, by document name, as
+    (category, offset, length, confidence, job, model), in text order."""
     s = suggestions.c
     found: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for name, *suggestion in conn.execute(
         select(documents.c.name, s.entity, s.offset, s.length, s.confidence, s.job_id, s.model_label)
         .join(documents, documents.c.id == s.document_id)
-        .where(documents.c.project_id == project_id, s.state == "pending")
+        .where(documents.c.project_id == project_id, documents.c.name.in_(names), s.state == "pending")
         .order_by(documents.c.name, s.offset, s.length, s.suggestion_id)
     ):
         found[name].append(tuple(suggestion))

@@ -3,11 +3,11 @@ extension): the formats the NER tools a team already uses read and write."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Connection
 
 from api.deps import Consistent, ContainerDep, PrincipalDep, ProjectName, record_write
 from api.errors import ApiError
@@ -48,13 +48,25 @@ def import_documents(
     return {"documents": len(documents), "labels": sum(len(d.labels) for d in documents), "entitiesAdded": added}
 
 
-def _current(conn: Connection, project_id: str, suggestions: bool) -> list[dict[str, Any]]:
-    documents = queries.documents_with_labels(conn, project_id)
-    if suggestions:
-        pending = queries.pending_suggestions(conn, project_id)
-        for doc in documents:
-            doc["suggestions"] = pending.get(doc["name"], [])
-    return documents
+_PAGE = 200  # documents read at a time: an export's memory does not grow with the project
+
+
+def _current(container: Any, project_id: str, suggestions: bool) -> Iterator[dict[str, Any]]:
+    """The project's documents with their labels (and pending suggestions), a page at a time,
+    each page as the read model holds it when it is read."""
+    after = None
+    while True:
+        with container.reads.connect() as conn:
+            page = queries.documents_with_labels(conn, project_id, after=after, limit=_PAGE)
+            pending = (queries.pending_suggestions(conn, project_id, [d["name"] for d in page])
+                       if suggestions and page else {})
+        if not page:
+            return
+        for doc in page:
+            if suggestions:
+                doc["suggestions"] = pending.get(doc["name"], [])
+            yield doc
+        after = page[-1]["name"]
 
 
 @router.get("/{projectName}/documents/:export", dependencies=[Consistent], response_class=StreamingResponse,
@@ -76,8 +88,9 @@ def export_documents(
                        "include")
     with container.reads.connect() as conn:
         row = project_row(conn, principal, projectName)
-        documents = (_current(conn, row.id, include == "suggestions") if trained_model_label is None else None)
-    if documents is None:
+    if trained_model_label is None:
+        documents: Iterable[dict[str, Any]] = _current(container, row.id, include == "suggestions")
+    else:
         documents, _ = model_documents(container, principal, projectName, trained_model_label, row.language)
     headers = {"Content-Disposition": f'attachment; filename="{projectName}.{file_format}"'}
     if file_format == "jsonl":
