@@ -16,7 +16,16 @@ VALID_BODIES = {
     ("POST", "/{projectName}/autolabel/:preview"): {"modelLabel": "m"},
     ("POST", "/{projectName}/autolabel/jobs"): {"modelLabel": "m"},
     ("POST", "/{projectName}/autolabel/:review"): {"decision": "reject"},
+    ("POST", "/{projectName}/documents/:import"): b'{"text": "Mallory", "spans": []}',
+    ("PUT", "/{projectName}/deployments/{deploymentName}"): {"trainedModelLabel": "m"},
+    ("POST", "/{projectName}/deployments/:swap"): {"firstDeploymentName": "a", "secondDeploymentName": "b"},
 }
+QUERIES = {
+    ("POST", "/{projectName}/documents/:import"): {"format": "jsonl"},
+    ("GET", "/{projectName}/documents/:export"): {"format": "jsonl"},
+}
+# Routes that make a project of the caller's own under the name: checked apart, below.
+OWN_PROJECT = {("PATCH", "/{projectName}"), ("POST", "/{projectName}/:import")}
 
 
 def routes(app):
@@ -35,21 +44,31 @@ def test_every_route_hides_another_resources_project(server, api):
     before = {path: api.get(f"/{victim}{path}").json() for path in ("", "/documents/d", "/events", "/entities")}
 
     params = {"projectName": victim, "documentName": "d", "category": "Person", "labelId": "L1", "jobId": job_id,
-              "trainedModelLabel": "m", "suggestionId": "S1"}
+              "trainedModelLabel": "m", "suggestionId": "S1", "deploymentName": "prod"}
     with server.api() as mallory:
         checked = set()
         for method, template in routes(server.app):
             checked.add((method, template))
-            if (method, template) == ("PATCH", "/{projectName}"):
-                continue  # creates a project of Mallory's own: checked last, below
+            if (method, template) in OWN_PROJECT:
+                continue
             if template == "":
                 assert mallory.list_projects().json()["value"] == []
                 continue
             if "{" not in template:  # not about any project (the training config versions, say)
                 assert victim not in mallory.request(method, template).text
                 continue
-            response = mallory.request(method, template.format(**params), json=VALID_BODIES.get((method, template)))
+            if template.startswith("/language/analyze-text"):
+                continue  # the runtime API names projects in its body: checked below
+            body = VALID_BODIES.get((method, template))
+            sent = {"content": body} if isinstance(body, bytes) else {"json": body}
+            response = mallory.request(method, template.format(**params), params=QUERIES.get((method, template)),
+                                       **sent)
             assert response.status_code == 404, (method, template, response.text)
+        runtime = mallory.post(f"{server.base_url}/language/analyze-text/jobs", json={
+            "analysisInput": {"documents": [{"id": "1", "text": "Alice"}]},
+            "tasks": [{"kind": "CustomEntityRecognition", "parameters": {"projectName": victim,
+                                                                         "deploymentName": "prod"}}]})
+        assert runtime.status_code == 404 and runtime.json()["error"]["code"] == "ProjectNotFound"
         own = mallory.patch(f"/{victim}", json=VALID_BODIES[("PATCH", "/{projectName}")])
         assert own.status_code == 201  # the same name, in Mallory's resource: another project
         assert mallory.get(f"/{victim}/documents").json()["value"] == []
