@@ -52,7 +52,9 @@ class ProjectMetadata(Shape):
     last_trained_date_time: str | None = None
 
 
-class DeletionJob(Shape):
+class FinishedJob(Shape):
+    """A job of an operation that finished within its request (Azure's job state)."""
+
     job_id: str
     created_date_time: str
     last_updated_date_time: str
@@ -60,6 +62,10 @@ class DeletionJob(Shape):
     status: Literal["succeeded"]
     warnings: list[Problem]
     errors: list[Problem]
+
+
+class DeletionJob(FinishedJob):
+    pass
 
 
 class LabelCounts(Shape):
@@ -319,14 +325,8 @@ class AutoLabelJob(Shape):
 
 # -- project files ---------------------------------------------------------------------------
 
-class ImportJob(Shape):
-    job_id: str
-    created_date_time: str
-    last_updated_date_time: str
-    expiration_date_time: str
-    status: Literal["succeeded"]
-    warnings: list[Problem]
-    errors: list[Problem]
+class ImportJob(FinishedJob):
+    pass
 
 
 class ExportJob(ImportJob):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -43,3 +43,11 @@ def absolute_url(request: Request, path: str, **query: Any) -> str:
 
 def segment(name: str) -> str:
     return quote(name, safe="")
+
+
+def finished_job(job_id: str, at: str, retention: timedelta) -> dict[str, Any]:
+    """Azure's job state for an operation that finished within its request (`at`, ISO 8601)."""
+    created = datetime.fromisoformat(at)
+    return {"jobId": job_id, "createdDateTime": azure_time(created), "lastUpdatedDateTime": azure_time(created),
+            "expirationDateTime": azure_time(created + retention), "status": "succeeded",
+            "warnings": [], "errors": []}

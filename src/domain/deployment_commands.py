@@ -46,11 +46,3 @@ class DeploymentCommands:
         job_id = str(uuid4())
         project.swap_deployments(job_id, first, second, actor)
         return job_id, self._save(project)
-
-    def deployment_job(self: Spanledger, resource_id: UUID, project_name: str, job_id: str,
-                       kinds: tuple[str, ...], deployment: str | None = None) -> dict[str, str]:
-        """A deployment operation's job: of one of `kinds`, and of `deployment` if named."""
-        job = self.get_project(resource_id, project_name).operations().get(job_id)
-        if job is None or job["kind"] not in kinds or (deployment is not None and job["deployment"] != deployment):
-            raise NotFound(f"Project {project_name!r} has no such deployment job {job_id!r}.", "jobId")
-        return job

@@ -243,6 +243,14 @@ class Project(Aggregate):
         before these existed lack them)."""
         return self.__dict__.setdefault("operation_jobs", {})
 
+    def operation(self, job_id: str, kinds: tuple[str, ...], deployment: str | None = None) -> dict[str, str]:
+        """The import, export or deployment job `job_id`, if it is of one of `kinds` (and of
+        `deployment`, when named); else NotFound."""
+        job = self.operations().get(job_id)
+        if job is None or job["kind"] not in kinds or (deployment is not None and job.get("deployment") != deployment):
+            raise NotFound(f"Project {self.name!r} has no such job {job_id!r}.", "jobId")
+        return job
+
     def deployments(self) -> dict[str, dict[str, str]]:
         """Deployment name -> the model it serves, as deployed."""
         return self.__dict__.setdefault("deployed", {})

@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 
 from domain import ids, project_file
 from domain.document import Document
-from domain.errors import Conflict, DomainError, InvalidArgument, NotFound
+from domain.errors import Conflict, DomainError, InvalidArgument
 from domain.project import Project
 from domain.rules import (
     MAX_DOCUMENTS_PER_PROJECT,
@@ -138,13 +138,6 @@ class ProjectFileCommands:
                                 language, dataset, actor)
         existing.readd(project, text, language, dataset, actor)
         return existing
-
-    def file_job(self: Spanledger, resource_id: UUID, name: str, job_id: str, kind: str) -> dict[str, str]:
-        """An import or export job of the project (from its own events), or NotFound."""
-        job = self.get_project(resource_id, name).operations().get(job_id)
-        if job is None or job["kind"] != kind:
-            raise NotFound(f"Project {name!r} has no {kind} job {job_id!r}.", "jobId")
-        return job
 
     def record_export(self: Spanledger, resource_id: UUID, name: str, digest: str, unit: str,
                       actor: str) -> tuple[str, int | None]:

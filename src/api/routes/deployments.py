@@ -11,7 +11,7 @@ from fastapi import Path, Request, Response
 
 from api.deps import ContainerDep, PagingDep, PrincipalDep, ProjectName, page, record_write
 from api.response_bodies import Deployment, DeploymentJob, Page, ok
-from api.responses import absolute_url, azure_time, segment
+from api.responses import absolute_url, azure_time, finished_job, segment
 from api.routing import BASE, authoring_router
 from api.schemas import DeployBody, SwapBody
 
@@ -48,13 +48,6 @@ def render_deployment(name: str, d: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _job(job_id: str, at: str) -> dict[str, Any]:
-    created = datetime.fromisoformat(at)
-    return {"jobId": job_id, "createdDateTime": azure_time(created), "lastUpdatedDateTime": azure_time(created),
-            "expirationDateTime": azure_time(created + JOB_RETENTION), "status": "succeeded",
-            "warnings": [], "errors": []}
-
-
 @router.post("/{projectName}/deployments/:swap", status_code=202, response_class=Response)
 def swap(projectName: ProjectName, body: SwapBody, request: Request, container: ContainerDep,  # noqa: N803
          principal: PrincipalDep) -> Response:
@@ -68,7 +61,8 @@ def swap(projectName: ProjectName, body: SwapBody, request: Request, container: 
 @router.get("/{projectName}/deployments/swap/jobs/{jobId}", responses=ok(DeploymentJob))
 def swap_job(projectName: ProjectName, jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """A swap job."""
-    return _job(jobId, container.app.deployment_job(principal.resource_id, projectName, jobId, ("swap",))["at"])
+    job = container.app.get_project(principal.resource_id, projectName).operation(jobId, ("swap",))
+    return finished_job(jobId, job["at"], JOB_RETENTION)
 
 
 @router.put("/{projectName}/deployments/{deploymentName}", status_code=202, response_class=Response)
@@ -113,6 +107,6 @@ def delete_deployment(projectName: ProjectName, deploymentName: DeploymentName, 
 def deployment_job(projectName: ProjectName, deploymentName: DeploymentName, jobId: str,  # noqa: N803
                    container: ContainerDep, principal: PrincipalDep) -> dict:
     """A deploy or delete job of the deployment."""
-    job = container.app.deployment_job(principal.resource_id, projectName, jobId, ("deploy", "deleteDeployment"),
-                                       deploymentName)
-    return _job(jobId, job["at"])
+    job = container.app.get_project(principal.resource_id, projectName).operation(
+        jobId, ("deploy", "deleteDeployment"), deploymentName)
+    return finished_job(jobId, job["at"], JOB_RETENTION)

@@ -8,7 +8,7 @@ leaves nothing behind.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, Header, Query, Request, Response
@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from api.deps import Consistent, ContainerDep, IndexTypeDep, PrincipalDep, ProjectName, record_write
 from api.errors import ApiError
 from api.response_bodies import ExportJob, ImportJob, ProjectFile, ok
-from api.responses import absolute_url, azure_time, segment
+from api.responses import absolute_url, finished_job, segment
 from api.routes.projects import project_row
 from api.routing import BASE, authoring_router
 from domain import project_file
@@ -36,13 +36,6 @@ async def _raw_body(request: Request) -> bytes:
 def _job_url(request: Request, project: str, kind: str, job_id: str, tail: str = "") -> str:
     return absolute_url(request, f"{BASE}/{segment(project)}/{kind}/jobs/{segment(job_id)}{tail}",
                         **{"api-version": request.query_params["api-version"]})
-
-
-def _job(job_id: str, at: str) -> dict[str, Any]:
-    created = datetime.fromisoformat(at)
-    return {"jobId": job_id, "createdDateTime": azure_time(created), "lastUpdatedDateTime": azure_time(created),
-            "expirationDateTime": azure_time(created + JOB_RETENTION), "status": "succeeded",
-            "warnings": [], "errors": []}
 
 
 @router.post("/{projectName}/:import", status_code=202, response_class=Response)
@@ -69,8 +62,8 @@ def import_project(
 @router.get("/{projectName}/import/jobs/{jobId}", responses=ok(ImportJob))
 def import_job(projectName: ProjectName, jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """An import job (it succeeded: a refused file never makes one)."""
-    job = container.app.file_job(principal.resource_id, projectName, jobId, "import")
-    return _job(jobId, job["at"])
+    job = container.app.get_project(principal.resource_id, projectName).operation(jobId, ("import",))
+    return finished_job(jobId, job["at"], JOB_RETENTION)
 
 
 @router.post("/{projectName}/:export", status_code=202, response_class=Response, dependencies=[Consistent])
@@ -125,15 +118,16 @@ def export_job(
     projectName: ProjectName, jobId: str, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
 ) -> dict:
     """An export job, with the URL of its file (`resultUrl`, the same key reads it)."""
-    job = container.app.file_job(principal.resource_id, projectName, jobId, "export")
-    return {**_job(jobId, job["at"]), "resultUrl": _job_url(request, projectName, "export", jobId, "/result")}
+    job = container.app.get_project(principal.resource_id, projectName).operation(jobId, ("export",))
+    result = _job_url(request, projectName, "export", jobId, "/result")
+    return {**finished_job(jobId, job["at"], JOB_RETENTION), "resultUrl": result}
 
 
 @router.get("/{projectName}/export/jobs/{jobId}/result", response_class=FileResponse,
             responses=ok(ProjectFile, "The project file."))
 def export_result(projectName: ProjectName, jobId: str, container: ContainerDep, principal: PrincipalDep) -> FileResponse:  # noqa: N803
     """The file an export job wrote."""
-    job = container.app.file_job(principal.resource_id, projectName, jobId, "export")
+    job = container.app.get_project(principal.resource_id, projectName).operation(jobId, ("export",))
     path = container.artifacts.path(job["digest"])
     if not path.exists():
         raise ApiError(404, "NotFound", f"The file of export job {jobId!r} is not stored on this server.", "jobId")

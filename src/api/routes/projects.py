@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request, Response
@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, ProjectName, page, record_write
 from api.errors import ApiError
 from api.response_bodies import DeletionJob, Page, ProjectMetadata, created_or_updated, ok
-from api.responses import absolute_url, azure_time, segment
+from api.responses import absolute_url, azure_time, finished_job, segment
 from api.routing import BASE, authoring_router
 from api.schemas import ProjectBody
 from domain import ids
@@ -91,16 +91,7 @@ def deletion_job(jobId: str, container: ContainerDep, principal: PrincipalDep) -
         row = queries.deletion_job(conn, str(principal.resource_id), jobId)
     if row is None:
         raise ApiError(404, "NotFound", f"No project deletion job {jobId!r}.", "jobId")
-    created = datetime.fromisoformat(row.created_at)
-    return {
-        "jobId": row.job_id,
-        "createdDateTime": azure_time(created),
-        "lastUpdatedDateTime": azure_time(created),
-        "expirationDateTime": azure_time(created + JOB_RETENTION),
-        "status": "succeeded",
-        "warnings": [],
-        "errors": [],
-    }
+    return finished_job(row.job_id, row.created_at, JOB_RETENTION)
 
 
 # Consistent: switching overlapPolicy to reject looks for overlaps in the read model, which
