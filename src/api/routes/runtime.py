@@ -74,7 +74,7 @@ class _Units:
         return self.offsets.span_from_code_points(start, end - start, StringIndexType(self.unit))
 
 
-def _run(task: CustomEntitiesTask, deployed: dict[str, Any], docs: list[RuntimeDocument],
+def _run(task: CustomEntitiesTask, name: str, deployed: dict[str, Any], docs: list[RuntimeDocument],
          errors: list[dict[str, Any]], predictor: Predictor) -> dict[str, Any]:
     texts = [d.text for d in docs]
     predicted = predictor.predict(deployed["artifact"], texts)
@@ -88,7 +88,7 @@ def _run(task: CustomEntitiesTask, deployed: dict[str, Any], docs: list[RuntimeD
             entities.append({"text": doc.text[s.start:s.end], "category": s.label, "offset": offset,
                              "length": length, "confidenceScore": round(s.score, 4)})
         documents.append({"id": doc.id, "entities": entities, "warnings": []})
-    return {"kind": _RESULT_KIND, "taskName": task.task_name, "status": "succeeded",
+    return {"kind": _RESULT_KIND, "taskName": name, "status": "succeeded",
             "results": {"documents": documents, "errors": errors, "projectName": task.parameters.project_name,
                         "deploymentName": task.parameters.deployment_name,
                         "modelLabel": deployed["model_label"]}}
@@ -119,10 +119,8 @@ def analyze(body: AnalyzeTextJobBody, request: Request, container: ContainerDep,
     errors = [e for d in body.analysis_input.documents if (e := _checked(d, body.default_language))]
     refused = {e["id"] for e in errors}
     valid = [d for d in body.analysis_input.documents if d.id not in refused]
-    items = [_run(task, deployed, valid, errors, _predictor(request))
-             for task, deployed in zip(body.tasks, resolved, strict=True)]
-    for task, item in zip(body.tasks, items, strict=True):
-        item["taskName"] = task.task_name or f"{task.kind}_{body.tasks.index(task)}"
+    items = [_run(task, task.task_name or f"{task.kind}_{i}", deployed, valid, errors, _predictor(request))
+             for i, (task, deployed) in enumerate(zip(body.tasks, resolved, strict=True))]
     digest = container.artifacts.put_json({"displayName": body.display_name, "items": items})
     tasks = [{"project_id": d["project_id"], "deployment": t.parameters.deployment_name,
               "model_label": d["model_label"], "artifact": d["artifact"]} for t, d in zip(body.tasks, resolved,
