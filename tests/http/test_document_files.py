@@ -1,5 +1,5 @@
 """Documents in and out as JSONL (Prodigy's and doccano's forms) and CoNLL, over HTTP: round
-trips on the corpora in ../shared/data, offsets in the unit stated, refusals naming the line."""
+trips on corpus samples (tests/data), offsets in the unit stated, refusals naming the line."""
 
 from pathlib import Path
 
@@ -8,7 +8,7 @@ import pytest
 
 from ner.conll import read_sentences
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 TEXT = "Ana \U0001F600 Silva met Bob at Acme.\r\nNext line."
 
 
@@ -75,16 +75,16 @@ def test_a_document_already_there_is_a_conflict_and_nothing_is_written(api):
     assert [d["name"] for d in api.get(f"/{project}/documents").json()["value"]] == ["a"]
 
 
-@pytest.mark.parametrize("corpus", ["ncbi-disease/test.tsv", "wnut17/emerging.dev.conll"])
+@pytest.mark.parametrize("corpus", ["ncbi_disease_test_200.conll", "wnut17_dev_200.conll"])
 def test_a_conll_corpus_comes_back_token_for_token(api, corpus):
     data = (DATA / corpus).read_bytes()
-    sentences = list(read_sentences(data.decode().splitlines()))[:300]
+    sentences = list(read_sentences(data.decode().splitlines()))
     body = "\n\n".join("\n".join(f"{t}\t{tag}" for t, tag in s) for s in sentences).encode()
     project = api.new_project(entities=())
     imported = api.post(f"/{project}/documents/:import", content=body, params={"format": "conll"},
                         headers={"content-type": "text/plain"})
     assert imported.status_code == 200, imported.text
-    assert imported.json()["documents"] == 300
+    assert imported.json()["documents"] == len(sentences) == 200
 
     exported = api.get(f"/{project}/documents/:export", params={"format": "conll"})
     assert exported.headers["X-Labels-Left-Out"] == "0"
