@@ -36,6 +36,3 @@ class Predictor:
         while len(self._taggers) > KEPT:
             self._taggers.popitem(last=False)
         return tagger.predict(texts)
-
-    def close(self) -> None:
-        self._thread.shutdown(wait=False, cancel_futures=True)
