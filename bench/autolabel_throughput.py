@@ -126,8 +126,8 @@ def main() -> None:
                 project_with_model(container, resource_id, "warm-up", model_file, texts[:10])
                 for i in range(args.repeat):
                     project_with_model(container, resource_id, f"run{i}", model_file, texts)
-                with served(container) as url:
-                    http = Http(url, key)
+                with served(container) as server:
+                    http = Http(server.url, key)
                     run_job(http, "warm-up")  # loads the model into the server's worker
                     best, suggestions = float("inf"), 0
                     for i in range(args.repeat):

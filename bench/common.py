@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,9 +58,24 @@ def store(backend: str, *, follow: bool = False) -> Iterator[Container]:
                 drop_database(url)
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str  # the authoring API's projects route
+    pid: int
+
+    def reset_peak_memory(self) -> None:
+        """From now on the peak resident memory counts afresh (Linux: clear_refs 5)."""
+        Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+
+    def memory_mb(self) -> tuple[float, float]:
+        """(resident now, peak resident since start or the last reset), in MB."""
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{self.pid}/status").read_text().splitlines())
+        return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
+
+
 @contextlib.contextmanager
-def served(container: Container) -> Iterator[str]:
-    """`spanledger serve` in its own process on the container's store; yields its base URL."""
+def served(container: Container) -> Iterator[Server]:
+    """`spanledger serve` in its own process on the container's store."""
     import socket
 
     with socket.socket() as s:
@@ -81,10 +97,15 @@ def served(container: Container) -> Iterator[str]:
             output += line
         # Keep draining its log, or the server blocks once the pipe is full.
         threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
-        yield f"http://127.0.0.1:{port}/language/authoring/analyze-text/projects"
+        yield Server(f"http://127.0.0.1:{port}/language/authoring/analyze-text/projects", server.pid)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            print("(the server did not stop within 30 s of SIGTERM: killed)", file=sys.stderr)
+            server.kill()
+            server.wait()
 
 
 class Http:

@@ -58,8 +58,8 @@ def main() -> None:
             print(f"[{backend}] 'quiet': {LABELS + 1} events; 'churned': {churned.version} events; "
                   f"both end with {LABELS} labels")
             replay = min(replay_seconds(container, churned.id) for _ in range(args.repeat))
-            with served(container) as base:
-                http = Http(base, key)
+            with served(container) as server:
+                http = Http(server.url, key)
                 times: dict[str, list[float]] = {"quiet": [], "churned": []}
                 for _ in range(args.requests):  # interleaved, so drift hits both alike
                     for name, samples in times.items():

@@ -33,8 +33,8 @@ def labels() -> list[dict]:
 
 def through_api(container, documents: int) -> float:
     key, _ = setup(container, documents)
-    with served(container) as base:
-        http = Http(base, key)
+    with served(container) as server:
+        http = Http(server.url, key)
         http.request("GET", "/bench")  # warm up the connection and the server's caches
         started = time.perf_counter()
         for i in range(documents):

@@ -6,7 +6,9 @@ by default), sent as one `:import` to a server in its own process (JSON parsing,
 of every offset and region, the aggregates' rules, the save). The baseline builds the same
 aggregates in memory first (the same Project and Document calls the import makes) and times
 only `app.save` of them. Ratio = raw time / API time (target >= 0.5). The export is the
-`:export` of the project so imported and the fetch of its file, timed.
+`:export` of the project so imported and the fetch of its file, timed, in a fresh server: how much
+its peak resident memory rose during the export (run at two sizes: it must not grow with the
+project, the export streams).
 """
 
 from __future__ import annotations
@@ -35,25 +37,39 @@ def project_file(documents: int, labels: int) -> dict:
     }
 
 
-def through_api(container, file: dict) -> tuple[float, float, int]:
-    """(import seconds, export seconds, export bytes)."""
+def through_api(container, file: dict) -> tuple[float, float, int, float]:
+    """(import seconds, export seconds, export bytes, the export's peak memory in MB)."""
     _, key, _ = bench_project(container, "Person")
-    with served(container) as base:
-        http = Http(base, key)
+    with served(container) as server:
+        http = Http(server.url, key)
         http.request("GET", "/bench")
         started = time.perf_counter()
         status, body = http.request("POST", "/bench/:import", file)
         imported = time.perf_counter() - started
         assert status == 202, body[:300]
-        started = time.perf_counter()
-        status, body = http.request("POST", "/bench/:export")  # waits for the read model to hold the import
-        assert status == 202, body[:300]
-        job = http.last_headers["Operation-Location"]
-        status, body = http.request("GET", job.split("/projects", 1)[1].split("?")[0] + "/result")
-        exported = time.perf_counter() - started
-        assert status == 200
+        exported, size = export(http)  # waits for the read model to hold the import
         http.close()
-    return imported, exported, len(body)
+    # Again in a fresh server, whose memory holds nothing of the import: what the export adds.
+    with served(container) as server:
+        http = Http(server.url, key)
+        http.request("GET", "/bench")
+        before, _ = server.memory_mb()
+        server.reset_peak_memory()
+        exported, size = export(http)
+        _, peak = server.memory_mb()
+        http.close()
+    return imported, exported, size, peak - before
+
+
+def export(http: Http) -> tuple[float, int]:
+    """`:export` and the fetch of its file: (seconds, bytes)."""
+    started = time.perf_counter()
+    status, body = http.request("POST", "/bench/:export")
+    assert status == 202, body[:300]
+    job = http.last_headers["Operation-Location"]
+    status, body = http.request("GET", job.split("/projects", 1)[1].split("?")[0] + "/result")
+    assert status == 200
+    return time.perf_counter() - started, len(body)
 
 
 def raw_save(container, file: dict) -> float:
@@ -90,12 +106,13 @@ def main() -> None:
                 api_runs.append(through_api(container, file))
             with store(backend) as container:
                 raw_runs.append(raw_save(container, file))
-        imported, exported, size = min(api_runs)
+        imported, exported, size, memory = min(api_runs)
         raw = min(raw_runs)
         print(f"[{backend}] raw app.save: {raw:.1f}s ({args.documents / raw:,.0f} documents/s, {labels / raw:,.0f} labels/s)")
         print(f"[{backend}] API :import: {imported:.1f}s ({args.documents / imported:,.0f} documents/s, "
               f"{labels / imported:,.0f} labels/s); ratio (raw time / API time): {raw / imported:.2f}")
-        print(f"[{backend}] API :export + result: {exported:.1f}s ({size / 1e6:.1f} MB)")
+        print(f"[{backend}] API :export + result: {exported:.1f}s ({size / 1e6:.1f} MB); the server's peak "
+              f"memory during it: +{memory:.0f} MB over its {args.documents:,}-document-project start")
 
 
 if __name__ == "__main__":

@@ -65,8 +65,8 @@ def main() -> None:
             resource_id, key, _ = container.app.create_resource("bench", "bench")
             project_with_model(container, resource_id, "run", model_file, texts[:2])
             container.app.deploy(resource_id, "run", "prod", "m", "key:bench")
-            with served(container) as url:
-                base = url.split("/language/")[0]
+            with served(container) as server:
+                base = server.url.split("/language/")[0]
                 predict_all(base, key, texts[:BATCH])  # loads the model into the server
                 best, entities = min(predict_all(base, key, texts) for _ in range(args.repeat))
         print(f"[{backend}] flair predict: {baseline:.2f}s; runtime API: {best:.2f}s ({len(texts) / best:.0f} docs/s, "

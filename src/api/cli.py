@@ -107,6 +107,7 @@ def project_files(settings: Settings, args: argparse.Namespace) -> None:
 
     import orjson
 
+    from api.project_export import current_file
     from api.project_folders import read_folder, write_folder
     from domain import ids
     from domain.offsets import StringIndexType
@@ -134,8 +135,6 @@ def project_files(settings: Settings, args: argparse.Namespace) -> None:
             row = queries.get_project(conn, str(ids.project_id(resource_id, args.project)))
             if row is None:
                 raise DomainError(f"Project {args.project!r} was not found.", "project")
-            from api.routes.project_files import current_file
-
             file = current_file(conn, row, StringIndexType(args.string_index_type))
         app.record_export(resource_id, args.project, hashlib.sha256(orjson.dumps(file)).hexdigest(),
                           args.string_index_type, _actor())

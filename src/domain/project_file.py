@@ -10,9 +10,11 @@ Every refusal names the JSON pointer of the offending field as its target
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from domain.errors import DomainError, InvalidArgument
 from domain.offsets import OffsetMap, StringIndexType
@@ -217,25 +219,31 @@ def _document(doc: Any, pointer: str, unit: StringIndexType, entities: set[str],
     return FileDocument(location, text, language, dataset, tuple(labels), pointer)
 
 
-def write(project: Mapping[str, Any], entities: list[str], documents: list[Mapping[str, Any]],
+def write(project: Mapping[str, Any], entities: list[str], documents: Iterable[Mapping[str, Any]],
           unit: StringIndexType) -> dict[str, Any]:
     """The project file for a project (`project`: its fields and name), its entity names and
     its documents (name, text, language, dataset, labels as code-point (category, offset,
     length)), offsets in `unit`; each document carries its text in spanledger's `text` field
     so that the file alone can be imported again."""
-    out_documents = []
-    for doc in documents:
-        offsets = OffsetMap(doc["text"])
-        _, region = offsets.span_from_code_points(0, len(doc["text"]), unit)
-        labels = []
-        for category, offset, length in sorted(doc["labels"], key=lambda l: (l[1], l[2], l[0])):
-            o, n = offsets.span_from_code_points(offset, length, unit)
-            labels.append({"category": category, "offset": o, "length": n})
-        out_documents.append({
-            "location": doc["name"], "language": doc["language"], "dataset": doc["dataset"],
-            "entities": [{"regionOffset": 0, "regionLength": region, "labels": labels}] if labels else [],
-            "text": doc["text"],
-        })
+    file = _file_head(project, entities, unit)
+    file["assets"]["documents"] = [_file_document(doc, unit) for doc in documents]
+    return file
+
+
+def write_chunks(project: Mapping[str, Any], entities: list[str], documents: Iterable[Mapping[str, Any]],
+                 unit: StringIndexType) -> Iterator[bytes]:
+    """The same file as `write`, as JSON bytes a document at a time: a project of any size is
+    written without holding it whole."""
+    head = orjson.dumps(_file_head(project, entities, unit))
+    tail = b"]}}"  # the documents list closes assets, and assets the file (dict order)
+    assert head.endswith(b"[" + tail)
+    yield head[:-len(tail)]
+    for i, doc in enumerate(documents):
+        yield (b"," if i else b"") + orjson.dumps(_file_document(doc, unit))
+    yield tail
+
+
+def _file_head(project: Mapping[str, Any], entities: list[str], unit: StringIndexType) -> dict[str, Any]:
     fields = project["fields"]
     return {
         "projectFileVersion": EXPORT_VERSION,
@@ -247,6 +255,20 @@ def write(project: Mapping[str, Any], entities: list[str], documents: list[Mappi
         "assets": {
             "projectKind": PROJECT_KIND,
             "entities": [{"category": name} for name in entities],
-            "documents": out_documents,
+            "documents": [],
         },
+    }
+
+
+def _file_document(doc: Mapping[str, Any], unit: StringIndexType) -> dict[str, Any]:
+    offsets = OffsetMap(doc["text"])
+    _, region = offsets.span_from_code_points(0, len(doc["text"]), unit)
+    labels = []
+    for category, offset, length in sorted(doc["labels"], key=lambda l: (l[1], l[2], l[0])):
+        o, n = offsets.span_from_code_points(offset, length, unit)
+        labels.append({"category": category, "offset": o, "length": n})
+    return {
+        "location": doc["name"], "language": doc["language"], "dataset": doc["dataset"],
+        "entities": [{"regionOffset": 0, "regionLength": region, "labels": labels}] if labels else [],
+        "text": doc["text"],
     }

@@ -7,7 +7,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,24 @@ class ArtifactStore:
         data = orjson.dumps(value)
         name = hashlib.sha256(data).hexdigest()
         self._place(name, lambda partial: Path(partial).write_bytes(data))
+        return name
+
+    def put_chunks(self, chunks: Iterable[bytes]) -> str:
+        """Stores bytes that come a piece at a time (an export of any size), never holding
+        them whole: written under a temporary name, hashed on the way, then renamed."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle, partial = tempfile.mkstemp(dir=self.root, suffix=".partial")
+        digest = hashlib.sha256()
+        try:
+            with os.fdopen(handle, "wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    out.write(chunk)
+            name = digest.hexdigest()
+            self._place(name, lambda target: os.replace(partial, target))
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
         return name
 
     def _place(self, digest: str, write: Callable[[str], object]) -> None:

@@ -8,6 +8,8 @@ import httpx
 import orjson
 import pytest
 
+from api.project_export import PAGE
+
 # CRLF line ends and characters outside the BMP (two UTF-16 code units each) must survive.
 TEXTS = {
     "loan1.txt": "Borrower: Ana \U0001F600 Silva\r\nLender: Acme Bank\r\nCity: Porto\r\n",
@@ -187,3 +189,20 @@ def test_the_import_records_the_digest_of_the_file_as_sent(api, labeled):
     _poll(api, api.post(f"/{labeled}/:import", content=body, headers={"content-type": "application/json"}))
     imported = [e for e in api.get(f"/{labeled}/events").json()["value"] if e["eventType"] == "ProjectImported"]
     assert imported[-1]["data"]["digest"] == hashlib.sha256(body).hexdigest()
+
+
+def test_an_export_of_more_documents_than_a_page_keeps_each_once_in_name_order(api):
+    project = api.new_project(entities=("Person",))
+    count = 2 * PAGE + 1  # the export reads the documents a page at a time
+    texts = {f"d{i:04}.txt": f"Alice {i} met Bob." for i in reversed(range(count))}
+    documents = [{"location": name, "language": "en", "dataset": "Train", "text": text,
+                  "entities": [{"regionOffset": 0, "regionLength": len(text),
+                                "labels": [{"category": "Person", "offset": 0, "length": 5}]}]}
+                 for name, text in texts.items()]
+    file = {"projectFileVersion": "2022-05-01", "stringIndexType": "Utf16CodeUnit",
+            "metadata": {"projectKind": "CustomEntityRecognition", "projectName": project, "language": "en"},
+            "assets": {"projectKind": "CustomEntityRecognition", "entities": [{"category": "Person"}],
+                       "documents": documents}}
+    _poll(api, api.post(f"/{project}/:import", json=file))
+    exported = _export(api, project)["assets"]["documents"]
+    assert exported == sorted(documents, key=lambda d: d["location"])

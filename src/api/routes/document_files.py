@@ -11,8 +11,8 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import Consistent, ContainerDep, PrincipalDep, ProjectName, record_write
 from api.errors import ApiError
+from api.project_export import model_documents
 from api.response_bodies import DocumentsImported, ok
-from api.routes.project_files import model_documents
 from api.routes.projects import project_row
 from api.routing import authoring_router
 from domain.offsets import StringIndexType

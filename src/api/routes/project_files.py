@@ -13,17 +13,15 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, Header, Query, Request, Response
 from fastapi.responses import FileResponse
-from sqlalchemy import Connection
 
 from api.deps import Consistent, ContainerDep, IndexTypeDep, PrincipalDep, ProjectName, record_write
 from api.errors import ApiError
+from api.project_export import current_file_chunks, model_documents, project_fields, snapshot
 from api.response_bodies import ExportJob, ImportJob, ProjectFile, ok
 from api.responses import absolute_url, finished_job, segment
 from api.routes.projects import project_row
 from api.routing import BASE, authoring_router
 from domain import project_file
-from domain.offsets import StringIndexType
-from projections import queries
 
 router = authoring_router()
 JOB_RETENTION = timedelta(days=7)
@@ -77,40 +75,18 @@ def export_project(
     job's `resultUrl` serves the file)."""
     app = container.app
     with container.reads.connect() as conn:
-        row = project_row(conn, principal, projectName)
-        file = current_file(conn, row, unit) if trained_model_label is None else None
-    if file is None:
+        row = project_row(snapshot(conn), principal, projectName)
+        if trained_model_label is None:
+            digest = container.artifacts.put_chunks(current_file_chunks(conn, row, unit))
+    if trained_model_label is not None:
         documents, entities = model_documents(container, principal, projectName, trained_model_label, row.language)
-        file = project_file.write({"name": row.name, "fields": _fields(row)}, entities, documents, unit)
-    digest = container.artifacts.put_json(file)
+        file = project_file.write({"name": row.name, "fields": project_fields(row)}, entities, documents, unit)
+        digest = container.artifacts.put_json(file)
     job_id, position = app.record_export(principal.resource_id, projectName, digest, unit.value, principal.actor)
     response = Response(status_code=202,
                         headers={"Operation-Location": _job_url(request, projectName, "export", job_id)})
     record_write(response, container, principal, position)
     return response
-
-
-def _fields(row: Any) -> dict[str, Any]:
-    return {k: row._mapping[k] for k in ("language", "description", "multilingual", "settings",
-                                         "storage_input_container_name")}
-
-
-def current_file(conn: Connection, row: Any, unit: StringIndexType) -> dict[str, Any]:
-    """The project (its read-model row) as a project file: its entities, documents and labels now."""
-    entities = [e["category"] for e in queries.entity_statistics(conn, row.id)]
-    documents = queries.documents_with_labels(conn, row.id)
-    return project_file.write({"name": row.name, "fields": _fields(row)}, entities, documents, unit)
-
-
-def model_documents(container: Any, principal: Any, project: str, label: str,
-                  language: str) -> tuple[list[dict], list[str]]:
-    """What the model trained and was tested on, replayed from the log (documents keep no
-    language there: the project's)."""
-    model, parts, _ = container.app.model_training_set(principal.resource_id, project, label)
-    documents = [{"name": d.name, "text": d.text, "language": language, "dataset": d.dataset,
-                  "labels": [(entity, offset, length) for offset, length, entity in d.labels]}
-                 for d in sorted([*parts.train, *parts.test], key=lambda d: d.name)]
-    return documents, sorted(model.entity_types)
 
 
 @router.get("/{projectName}/export/jobs/{jobId}", responses=ok(ExportJob))
