@@ -5,7 +5,7 @@ generated requests reach past the first 404."""
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
@@ -54,3 +54,44 @@ def test_generated_requests_get_documented_answers_and_no_5xx(server, seeded):
                                                      response_schema_conformance])
 
         check()
+
+
+SCENARIOS = 40  # chains of up to STEPS requests a backend
+STEPS = 6
+
+
+def test_chained_requests_through_the_inferred_links_get_documented_answers_and_no_5xx(server, seeded):
+    """Stateful: schemathesis infers which answers feed which requests (a project's name from
+    the list, a document's from its PUT, a label id from a POST) and chains them."""
+    api, project = seeded
+    workflow = schemathesis.openapi.from_url(f"{server.base_url}/openapi.json").as_state_machine()
+    assert len([name for name in dir(workflow) if "__" in name and not name.startswith("_")]) > 50  # links found
+
+    answered: list[tuple[str, int]] = []
+
+    class Chained(workflow):
+        def setup(self):
+            seed(api, project)
+
+        def after_call(self, response, case):
+            answered.append((f"{case.method} {case.path}", response.status_code))
+
+        def before_call(self, case):  # in the seeded project and document, as above
+            case.headers = {**(case.headers or {}), KEY_HEADER: api.key}
+            for name, value in (("projectName", project), ("documentName", "d")):
+                if name in (case.path_parameters or {}):
+                    case.path_parameters[name] = value
+
+        def get_call_kwargs(self, case):
+            return {"base_url": server.base_url}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=[not_a_server_error, status_code_conformance,
+                                                     response_schema_conformance])
+
+    Chained.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS, deadline=None,
+                                  derandomize=True, database=None, phases=[Phase.generate],
+                                  suppress_health_check=list(HealthCheck)))
+    assert len(answered) >= 2 * SCENARIOS
+    reached = {operation for operation, status in answered if status < 300}
+    assert len(reached) >= 5, sorted(reached)  # the chains get past refusals, not only to them (8 seen)
