@@ -4,8 +4,9 @@ it back: documents/s and labels/s.
 The file: DOCUMENTS documents of ~600 characters with LABELS labels each (10,000 and 100,000
 by default), sent as one `:import` to a server in its own process (JSON parsing, the checks
 of every offset and region, the aggregates' rules, the save). The baseline builds the same
-aggregates in memory first (the same Project and Document calls the import makes) and times
-only `app.save` of them. Ratio = raw time / API time (target >= 0.5). The export is the
+aggregates in memory first (the same Project and Document calls the import makes, whose rules
+run per label) and times `app.save` of them alone, and the building and saving together. Ratio
+= baseline time / API time (target >= 0.5), against each. The export is the
 `:export` of the project so imported and the fetch of its file, timed, in a fresh server: how much
 its peak resident memory rose during the export (run at two sizes: it must not grow with the
 project, the export streams).
@@ -72,9 +73,11 @@ def export(http: Http) -> tuple[float, int]:
     return time.perf_counter() - started, len(body)
 
 
-def raw_save(container, file: dict) -> float:
+def raw_save(container, file: dict) -> tuple[float, float]:
+    """(seconds to build the aggregates and save them, seconds of the save alone)."""
     resource_id, _, actor = bench_project(container, "Person")
     app = container.app
+    built = time.perf_counter()
     project = app.get_project(resource_id, "bench")
     project.delete(str(uuid4()), actor)
     project.recreate({"language": "en"}, actor)
@@ -88,7 +91,8 @@ def raw_save(container, file: dict) -> float:
         documents.append(document)
     started = time.perf_counter()
     app.save(project, *documents)
-    return time.perf_counter() - started
+    done = time.perf_counter()
+    return done - built, done - started
 
 
 def main() -> None:
@@ -107,10 +111,13 @@ def main() -> None:
             with store(backend) as container:
                 raw_runs.append(raw_save(container, file))
         imported, exported, size, memory = min(api_runs)
-        raw = min(raw_runs)
+        built, raw = min(raw_runs)
         print(f"[{backend}] raw app.save: {raw:.1f}s ({args.documents / raw:,.0f} documents/s, {labels / raw:,.0f} labels/s)")
+        print(f"[{backend}] aggregates built by the app, then saved: {built:.1f}s "
+              f"({args.documents / built:,.0f} documents/s, {labels / built:,.0f} labels/s)")
         print(f"[{backend}] API :import: {imported:.1f}s ({args.documents / imported:,.0f} documents/s, "
-              f"{labels / imported:,.0f} labels/s); ratio (raw time / API time): {raw / imported:.2f}")
+              f"{labels / imported:,.0f} labels/s); ratio to app.save alone: {raw / imported:.2f}, "
+              f"to building and saving: {built / imported:.2f}")
         print(f"[{backend}] API :export + result: {exported:.1f}s ({size / 1e6:.1f} MB); the server's peak "
               f"memory during it: +{memory:.0f} MB over its {args.documents:,}-document-project start")
 
