@@ -92,7 +92,7 @@ def spanledger_run(recipe, train_docs, test_docs, held_out) -> dict:
     return {
         "f1": micro.f1, "precision": micro.precision, "recall": micro.recall,
         "seconds": trained.seconds, "epochs": run["epochs"], "stopped": run["stoppedBecause"],
-        "batch": run["mini_batch_size"],
+        "batch": run["mini_batch_size"], "learned_words": run["learnedWords"],
         "merge": postprocessing.merge_adjacent,
         "f1_merged": evaluate(gold, merged).micro.f1, "f1_unmerged": evaluate(gold, raw).micro.f1,
         "ece_raw": calibration.calibration_error(raw_confidences, raw_right),
@@ -123,8 +123,11 @@ def main() -> None:
     p.add_argument("--seed", type=int, action="append", help="these seeds instead")
     p.add_argument("--no-spacy", action="store_true")
     p.add_argument("--recipe-before", action="store_true", help="also the pre-issue-9 recipe at the smallest size")
-    p.add_argument("--learned-words", action="store_true",
-                   help="spanledger's recipe with one-hot word embeddings learned from the data too")
+    words = p.add_mutually_exclusive_group()
+    words.add_argument("--learned-words", action="store_const", const=True, dest="learned_words",
+                       help="one-hot word embeddings learned from the data too, whatever its size")
+    words.add_argument("--no-learned-words", action="store_const", const=False, dest="learned_words",
+                       help="never (by default: decided by the training set's size)")
     p.add_argument("--json", type=Path, help="append every run as a JSON line here")
     p.add_argument("--characters", type=int, help="NCBI-docs: documents of at least this many characters (1,500)")
     args = p.parse_args()
@@ -142,7 +145,8 @@ def main() -> None:
                 recipe = default_recipe(seed=seed, learned_words=args.learned_words)
                 systems = {"spanledger": lambda: spanledger_run(recipe, train_docs, test_docs, held_out)}
                 if args.recipe_before and size == sizes[0]:
-                    before = default_recipe(seed=seed, mini_batch_size=16, max_epochs=30, max_seconds=None)
+                    before = default_recipe(seed=seed, mini_batch_size=16, max_epochs=30, max_seconds=None,
+                                            learned_words=False)
                     systems["before"] = lambda: spanledger_run(before, train_docs, test_docs, held_out)
                 if not args.no_spacy:
                     systems["spaCy"] = lambda: spacy_run(train_docs, held_out, seed)
@@ -151,7 +155,8 @@ def main() -> None:
                     if name == "before":  # as it was: merged, uncalibrated
                         result["f1"] = result["f1_merged"]
                     results.setdefault((corpus, size, name), []).append(result)
-                    extra = (f" epochs {result['epochs']} ({result['stopped']}, batch {result['batch']}) merge "
+                    extra = (f" epochs {result['epochs']} ({result['stopped']}, batch {result['batch']}, learned words "
+                             f"{result['learned_words']}) merge "
                              f"{result['merge']} F1 merged/unmerged {result['f1_merged']:.3f}/"
                              f"{result['f1_unmerged']:.3f} ECE {result['ece_raw']:.3f} -> {result['ece']:.3f} "
                              f"kept {result['kept']}" if "epochs" in result else "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import flair
@@ -32,7 +32,7 @@ from ner import confidence
 from ner.cpu import FreeCores
 from ner.postprocess import Postprocessing
 from ner.recipes import Recipe
-from ner.schedule import Plan, Stopping, min_learning_rate, plan
+from ner.schedule import Plan, Stopping, learns_words, min_learning_rate, plan
 from ner.sequences import TAG_TYPE, predicted_spans, to_sequences
 from ner.spans import LabeledText, Span
 
@@ -128,11 +128,13 @@ class Trained:
     stopped_because: str  # converged, maxEpochs or timeLimit
     final_loss: float | None
     threads: list[int]  # torch threads used, in the order they changed
+    learned_words: bool  # word vectors learned from the data (always without a transformer)
 
     def run(self) -> dict[str, object]:
         """What the training did, for the record of the model."""
         return {**self.plan.to_dict(), "epochs": self.epochs, "stoppedBecause": self.stopped_because,
-                "finalLoss": self.final_loss, "seconds": round(self.seconds, 3), "threads": self.threads}
+                "finalLoss": self.final_loss, "seconds": round(self.seconds, 3), "threads": self.threads,
+                "learnedWords": self.learned_words}
 
 
 def seed_everything(seed: int) -> None:
@@ -163,6 +165,8 @@ def train(texts: Sequence[LabeledText], recipe: Recipe, work_dir: Path, *,
                     max_epochs=recipe.max_epochs)
     corpus = Corpus(train=FlairDatapointDataset([s.sentence for s in sequences]), dev=None, test=None,
                     name="spanledger", sample_missing_splits=False)
+    recipe = replace(recipe, learned_words=not recipe.transformer or learns_words(recipe.learned_words,
+                                                                                  schedule.tokens))
     tags = corpus.make_label_dictionary(TAG_TYPE, add_unk=False)
     tagger = SequenceTagger(
         embeddings=build_embeddings(recipe, corpus), tag_dictionary=tags, tag_type=TAG_TYPE,
@@ -191,7 +195,7 @@ def train(texts: Sequence[LabeledText], recipe: Recipe, work_dir: Path, *,
     losses = plugin.losses
     return Trained(work_dir / "final-model.pt", time.perf_counter() - started, len(sequences), schedule,
                    len(losses), plugin.stopped_because(), round(losses[-1], 6) if losses else None,
-                   plugin.threads)
+                   plugin.threads, recipe.learned_words)
 
 
 class Tagger:

@@ -27,10 +27,9 @@ class Recipe:
     tag_format: str = "BIO"  # BIO beat BIOES on whole documents (DESIGN.md)
     hidden_size: int = 256
     word_embedding_size: int = 100
-    # With a transformer, one-hot word embeddings learned from the data as well. Measured once
-    # each (bench/README.md): +0.03 F1 on 50 NCBI documents, +0.04 on 10 GUM ones, -0.05 on
-    # 10 NCBI ones; off until more seeds decide.
-    learned_words: bool = False
+    # With a transformer, one-hot word embeddings learned from the data as well; None: decided
+    # by the training set's size (ner.schedule.learns_words), as measured in bench/README.md.
+    learned_words: bool | None = None
     min_word_frequency: int = 1
     # None: derived from the training data (ner.schedule); a number fixes it.
     max_epochs: int | None = None

@@ -18,6 +18,9 @@ MAX_BATCH = 16
 MIN_STEPS_PER_EPOCH = 8
 TARGET_STEPS = 800  # measured: F1 on 10 whole documents flat after 40-60 epochs of 10-13 steps
 MIN_EPOCHS, MAX_EPOCHS = 30, 150
+# Word vectors learned from the data help where words repeat enough to learn them: measured
+# (bench/README.md) -0.05 F1 on 10 NCBI documents (~4,000 tokens), +0.03 on 50 (~18,000).
+LEARNED_WORDS_MIN_TOKENS = 10_000
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,12 @@ def plan(sequence_lengths: list[int], *, mini_batch_size: int | None = None, max
     if max_epochs is None:
         max_epochs = max(MIN_EPOCHS, min(MAX_EPOCHS, ceil(TARGET_STEPS / steps)))
     return Plan(mini_batch_size, max_epochs, steps, sequences, tokens)
+
+
+def learns_words(setting: bool | None, tokens: int) -> bool:
+    """Whether a transformer recipe also learns word vectors from the data: as set, or when
+    the training set has enough tokens."""
+    return setting if setting is not None else tokens >= LEARNED_WORDS_MIN_TOKENS
 
 
 @dataclass

@@ -5,7 +5,15 @@ import sys
 import time
 
 from ner.cpu import FreeCores, available_cores
-from ner.schedule import MAX_EPOCHS, MIN_EPOCHS, Stopping, min_learning_rate, plan
+from ner.schedule import (
+    LEARNED_WORDS_MIN_TOKENS,
+    MAX_EPOCHS,
+    MIN_EPOCHS,
+    Stopping,
+    learns_words,
+    min_learning_rate,
+    plan,
+)
 
 
 def test_few_long_documents_get_one_sequence_a_step_and_more_epochs():
@@ -22,6 +30,11 @@ def test_many_short_sentences_keep_batches_of_sixteen_and_thirty_epochs():
 def test_settings_given_explicitly_are_kept():
     fixed = plan([400] * 9, mini_batch_size=4, max_epochs=3)
     assert (fixed.mini_batch_size, fixed.max_epochs, fixed.steps_per_epoch) == (4, 3, 3)
+
+
+def test_word_vectors_are_learned_from_enough_tokens_unless_a_recipe_says_otherwise():
+    assert not learns_words(None, LEARNED_WORDS_MIN_TOKENS - 1) and learns_words(None, LEARNED_WORDS_MIN_TOKENS)
+    assert learns_words(True, 10) and not learns_words(False, 10 * LEARNED_WORDS_MIN_TOKENS)
 
 
 def test_training_stops_before_an_epoch_that_would_pass_the_time_limit():
