@@ -105,6 +105,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
         url = make_url(settings.database_url)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": "bootstrap.pg_recorder:UnpipelinedApplicationRecorder",
             "POSTGRES_DBNAME": url.database or "",
             "POSTGRES_HOST": url.host or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),

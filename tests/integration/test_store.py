@@ -87,3 +87,24 @@ def test_deleting_a_project_and_creating_it_again_starts_empty(labeled):
     assert created and app.get_project(resource_id, "p").entities == {}
     with pytest.raises(NotFound):
         app.get_document(resource_id, "p", "d")
+
+
+def test_a_save_of_many_events_completes_in_order(container):
+    """An import saves one event per label in one transaction: 60,000 of them once hung half
+    the time on PostgreSQL (bootstrap/pg_recorder.py), so the save runs with a deadline here."""
+    import threading
+    import uuid
+
+    from eventsourcing.persistence import StoredEvent
+
+    recorder = container.app.recorder
+    events = [StoredEvent(uuid.uuid4(), 1, "spanledger:Probe", b'{"text": "' + b"x" * 250 + b'"}')
+              for _ in range(60_000)]
+    saved: list = []
+    saving = threading.Thread(target=lambda: saved.append(recorder.insert_events(events)), daemon=True)
+    saving.start()
+    saving.join(timeout=120)
+    assert not saving.is_alive(), "the save hung"
+    head = recorder.max_notification_id()
+    stored = recorder.select_notifications(start=head - 59_999, limit=60_000)
+    assert [n.originator_id for n in stored] == [e.originator_id for e in events]
