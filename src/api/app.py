@@ -6,8 +6,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 from api import errors
 from api.deps import KeyCache
@@ -31,6 +33,23 @@ from api.routes import (
 from bootstrap import Container
 
 STATIC = Path(__file__).parent / "static"
+STUDIO = Path(__file__).parent / "studio"
+# The labeling page loads nothing but its own files and talks to this server only.
+STUDIO_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+                 "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+class StudioFiles(StaticFiles):
+    """The labeling page's files (no key needed to load them; its API calls send one), each
+    answered with a strict Content-Security-Policy."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["Content-Security-Policy"] = STUDIO_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-cache"  # revalidated (ETag), so an upgrade is seen at once
+        return response
 
 
 def create_app(container: Container) -> FastAPI:
@@ -42,6 +61,12 @@ def create_app(container: Container) -> FastAPI:
         redoc_url=None,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/studio", StudioFiles(directory=STUDIO, html=True), name="studio")
+
+    @app.get("/studio", include_in_schema=False)
+    async def studio() -> RedirectResponse:
+        """The page's files are addressed relative to /studio/."""
+        return RedirectResponse("/studio/", status_code=308)
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
