@@ -71,6 +71,20 @@ def projections(settings: Settings, action: str) -> None:
     try:
         runner = container.runner
         head = container.app.recorder.max_notification_id() or 0
+        if action == "verify":
+            from bootstrap.databases import scratch_read_model
+            from projections.verify import verify
+
+            with scratch_read_model(settings) as scratch:
+                report = verify(runner, scratch)
+            for difference in report.differences:
+                print("\n".join(difference.lines()))
+            if not report.ok:
+                raise SystemExit(f"The read model differs from a replay of the log up to position "
+                                 f"{report.position:,} in {len(report.differences)} table(s).")
+            print(f"The read model matches a replay of the log up to position {report.position:,} "
+                  f"({report.rows:,} rows).")
+            return
         if action == "rebuild":
             runner.drop()
             applied = runner.catch_up(_progress)
@@ -187,8 +201,8 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("path")
     exp.add_argument("--resource", default=DEFAULT_RESOURCE)
     exp.add_argument("--string-index-type", default="Utf16CodeUnit", choices=["Utf16CodeUnit", "UnicodeCodePoint"])
-    pr = sub.add_parser("projections", help="read-model positions; rebuild from the log")
-    pr.add_argument("action", choices=["status", "rebuild"])
+    pr = sub.add_parser("projections", help="read-model positions; rebuild from the log; verify against a replay")
+    pr.add_argument("action", choices=["status", "rebuild", "verify"])
     return p
 
 

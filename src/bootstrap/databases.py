@@ -1,10 +1,20 @@
-"""Creating and dropping PostgreSQL databases (the server's first start, tests, benchmarks)."""
+"""Creating and dropping databases: PostgreSQL's on a server's first start, in tests and benchmarks, and a
+scratch read model to replay into (`spanledger projections verify`)."""
 
 from __future__ import annotations
 
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import psycopg
 from psycopg import sql
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+
+from bootstrap.settings import Settings
 
 
 def _admin_conninfo(url: str) -> tuple[str, str]:
@@ -27,3 +37,28 @@ def drop_database(url: str) -> None:
     conninfo, name = _admin_conninfo(url)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def scratch_read_model(settings: Settings) -> Iterator[Engine]:
+    """An empty read-model database on the same backend as `settings`, removed afterwards:
+    a temporary SQLite folder, or a PostgreSQL database beside the real one."""
+    from bootstrap import read_model_engine
+
+    if not settings.uses_postgres:
+        with tempfile.TemporaryDirectory(prefix="spanledger-verify-") as folder:
+            engine = read_model_engine(settings.model_copy(update={"data_dir": Path(folder)}))
+            try:
+                yield engine
+            finally:
+                engine.dispose()
+        return
+    url = make_url(settings.database_url)
+    scratch = url.set(database=f"{url.database}_verify_{uuid.uuid4().hex[:8]}").render_as_string(hide_password=False)
+    ensure_database(scratch)
+    engine = read_model_engine(settings.model_copy(update={"database_url": scratch}))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        drop_database(scratch)

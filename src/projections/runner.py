@@ -86,6 +86,8 @@ class ProjectionRunner:
         self.projections = list(projections)
         self.batch_size = batch_size
         self.bulk_load_events = BULK_LOAD_EVENTS
+        # The last position to apply (None: the log's head): a replay up to a point (verify.py).
+        self.until: int | None = None
         # The positions as this process last saw them. Only the applying thread and the
         # schema methods write it; readers wait on `_advanced` and poll the table.
         self._positions: dict[str, int] = {}
@@ -179,7 +181,8 @@ class ProjectionRunner:
     # -- applying -------------------------------------------------------------------------
 
     def read(self, after: int) -> list[Event]:
-        return decode(self.recorder.select_notifications(start=after, limit=self.batch_size, inclusive_of_start=False))
+        return decode(self.recorder.select_notifications(start=after, limit=self.batch_size, stop=self.until,
+                                                         inclusive_of_start=False))
 
     def run_batch(self) -> int:
         """Applies the next batch of events; answers how many notifications it read."""
@@ -224,7 +227,7 @@ class ProjectionRunner:
         secondary indexes are dropped first and built once at the end, which is much cheaper
         than updating them row by row. Unique constraints stay, so nothing goes unchecked.
         """
-        head = self.recorder.max_notification_id() or 0
+        head = self.until if self.until is not None else self.recorder.max_notification_id() or 0
         first = self.position()
         bulk = first == 0 and head >= self.bulk_load_events
         if bulk:

@@ -1,5 +1,5 @@
 """The `spanledger` command as a newcomer runs it: serve (first start prints a key), resources,
-projections status and rebuild."""
+projections status, rebuild and verify."""
 
 import contextlib
 import os
@@ -69,11 +69,31 @@ def test_resources_keys_and_projections_from_the_command_line(env):
     rebuilt = spanledger(env, "projections", "rebuild")
     assert "Rebuilt the read model from 3 events" in rebuilt
     assert re.search(r"labeling\s+at 3 of 3", rebuilt) and re.search(r"audit\s+at 3 of 3", rebuilt), rebuilt
+    assert "matches a replay of the log up to position 3" in spanledger(env, "projections", "verify")
+    corrupt_audit_row(env, position=1)
+    differs = subprocess.run([sys.executable, "-m", "api.cli", "projections", "verify"], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert differs.returncode != 0 and "differs from a replay" in differs.stderr, differs.stderr
+    assert "audit_events: 1 row(s) differ" in differs.stdout and "'position': 1" in differs.stdout
     key_id = second.split("-")[2]
     assert f"Revoked key {key_id}" in spanledger(env, "resources", "revoke-key", "acme", key_id)
     failed = subprocess.run([sys.executable, "-m", "api.cli", "resources", "create", "acme"], env=env,
                             capture_output=True, text=True, timeout=60)
     assert failed.returncode != 0 and "already exists" in failed.stderr
+
+
+def corrupt_audit_row(env, position):
+    from sqlalchemy import delete
+
+    from bootstrap import read_model_engine
+    from bootstrap.settings import Settings
+    from projections.tables import audit_events
+
+    engine = read_model_engine(Settings(data_dir=env["SPANLEDGER_DATA_DIR"],
+                                        database_url=env.get("SPANLEDGER_DATABASE_URL")))
+    with engine.begin() as conn:
+        assert conn.execute(delete(audit_events).where(audit_events.c.position == position)).rowcount == 1
+    engine.dispose()
 
 
 def test_commands_that_need_no_model_do_not_load_flair_or_torch():

@@ -208,3 +208,31 @@ def test_writes_that_raced_a_removal_change_nothing_in_the_views(container):
         assert queries.get_document(conn, project_id, "late")[0].text == "A new life"
         assert queries.entity_statistics(conn, project_id) == []
     assert dump_read_model(container.engine) == rebuilt(container)
+
+
+def test_verify_finds_no_difference_in_a_right_read_model_and_each_corrupted_row(container):
+    from sqlalchemy import delete, update
+
+    from bootstrap.databases import scratch_read_model
+    from projections.tables import audit_events, labels
+    from projections.verify import verify
+
+    populate(container.app, documents=4, labels=5)
+    container.runner.catch_up()
+    with scratch_read_model(container.settings) as scratch:
+        report = verify(container.runner, scratch)
+    assert report.ok and report.rows > 50 and report.position == container.app.recorder.max_notification_id()
+
+    with container.engine.begin() as conn:
+        label = conn.execute(select(labels).limit(1)).one()
+        conn.execute(update(labels).where(labels.c.document_id == label.document_id,
+                                          labels.c.label_id == label.label_id).values(offset=label.offset + 1))
+        conn.execute(delete(audit_events).where(audit_events.c.position == 3))
+    with scratch_read_model(container.settings) as scratch:
+        report = verify(container.runner, scratch)
+    found = {d.table: d for d in report.differences}
+    assert set(found) == {"labels", "audit_events"}
+    (live, replayed), = found["labels"].changed
+    assert (live["offset"], replayed["offset"]) == (label.offset + 1, label.offset)
+    assert [row["position"] for row in found["audit_events"].missing] == [3]
+    assert any("offset" in line and "(live)" in line for line in found["labels"].lines())
