@@ -617,6 +617,18 @@ class Health(Shape):
     read_model_position: int | None
 
 
+class ProjectionLag(Shape):
+    position: int
+    behind: int  # events of the log not yet applied
+
+
+class Readiness(Shape):
+    status: Literal["ready", "notReady"]
+    reason: str | None = None
+    log_position: int | None = None
+    projections: dict[str, ProjectionLag] = {}
+
+
 def ok(model: type[BaseModel], description: str = "Succeeded.") -> dict[int | str, dict[str, Any]]:
     return {200: {"model": model, "description": description}}
 

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     # How long a read waits for the projections to reach a position it asked for.
     read_wait_seconds: float = 10.0
     projection_batch_size: int = 2000
+    # GET /ready answers 503 while a projection is more than this many events behind the log.
+    ready_max_lag: int = 10_000
     # A training worker holds a job this long between progress reports; a job whose worker
     # died is taken up again when its lease runs out.
     training_lease_seconds: float = 60.0

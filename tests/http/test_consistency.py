@@ -8,9 +8,9 @@ from bootstrap import build
 from tests.conftest import LiveServer, make_settings
 
 
-def unfollowed_server(tmp_path, read_wait_seconds: float):
+def unfollowed_server(tmp_path, read_wait_seconds: float, **overrides):
     """A server whose projections do not follow the log unless the test says so."""
-    for settings in make_settings("sqlite", tmp_path, read_wait_seconds=read_wait_seconds):
+    for settings in make_settings("sqlite", tmp_path, read_wait_seconds=read_wait_seconds, **overrides):
         container = build(settings)
         live = LiveServer(container).start()
         yield live
@@ -55,6 +55,24 @@ def test_health_needs_no_key(server):
 
     health = httpx.get(f"{server.base_url}/health").json()
     assert health["status"] == "ok" and health["readModelPosition"] >= 0
+
+
+def test_ready_while_the_projections_keep_up_and_not_when_they_lag(tmp_path):
+    import httpx
+
+    for server in unfollowed_server(tmp_path, 0.3, ready_max_lag=3):
+        server.container.runner.catch_up()
+        ready = httpx.get(f"{server.base_url}/ready")
+        assert ready.status_code == 200 and ready.json()["status"] == "ready"
+        assert set(ready.json()["projections"]) == {"labeling", "audit", "training", "autolabel", "quota"}
+        with server.api() as api:
+            project = api.new_project(entities=("Person", "Org"))  # more events than the lag allowed
+        lagging = httpx.get(f"{server.base_url}/ready")
+        assert lagging.status_code == 503 and lagging.json()["status"] == "notReady"
+        assert "labeling" in lagging.json()["reason"] and lagging.json()["projections"]["labeling"]["behind"] > 3
+        server.container.runner.catch_up()
+        assert httpx.get(f"{server.base_url}/ready").status_code == 200
+        assert project
 
 
 @pytest.fixture
