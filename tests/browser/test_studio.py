@@ -19,21 +19,18 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser.conftest import viewport
 from tests.conftest import Api, LiveServer, live_server
 
 try:
-    from selenium import webdriver
     from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
-except ImportError:  # reported by the `driver` fixture
-    webdriver = None
+except ImportError:  # reported by the `driver` fixture (conftest.py)
+    pass
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 # Where the screenshots go: a temporary folder, unless SPANLEDGER_SCREENSHOTS names one (the
 # README's come from `SPANLEDGER_SCREENSHOTS=docs/screenshots`), so a test run leaves the tree clean.
 SCREENSHOTS = Path(os.environ.get("SPANLEDGER_SCREENSHOTS") or Path(tempfile.gettempdir()) / "spanledger-screenshots")
@@ -42,65 +39,16 @@ UTF16 = {"stringIndexType": "Utf16CodeUnit"}
 CODE_POINTS = {"stringIndexType": "UnicodeCodePoint"}
 
 
-def missing() -> list[str]:
-    gone = []
-    if not os.access(CHROMIUM, os.X_OK):
-        gone.append(f"chromium at {CHROMIUM} (Debian package chromium)")
-    if not os.access(CHROMEDRIVER, os.X_OK):
-        gone.append(f"chromedriver at {CHROMEDRIVER} (Debian package chromium-driver)")
-    if webdriver is None:
-        gone.append("the selenium package (pip install -e '.[test]')")
-    return gone
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The browser tests run on SQLite only: the page is what they test, not the backend."""
     yield from live_server("sqlite", tmp_path_factory.mktemp("studio"))
 
 
-@pytest.fixture(scope="module")
-def driver() -> Iterator[webdriver.Chrome]:
-    gone = missing()
-    if gone:
-        reason = "the browser tests need " + " and ".join(gone)
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}")
-        pytest.skip(f"browser tests skipped: {reason}")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1280,800", "--lang=en-US", "--disable-extensions", "--no-first-run",
-                     "--disable-background-networking", "--disable-sync", "--disable-component-update",
-                     "--disable-default-apps", "--mute-audio", "--force-device-scale-factor=1"):
-        options.add_argument(argument)
-    options.set_capability("unhandledPromptBehavior", "accept")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    chrome = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    viewport(chrome, 1280, 800)
-    try:
-        yield chrome
-    finally:
-        chrome.quit()
-
-
 @pytest.fixture
 def api(server: LiveServer) -> Iterator[Api]:
     with server.api() as client:
         yield client
-
-
-@pytest.fixture(autouse=True)
-def no_page_errors(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A test that drove the browser fails on any JavaScript error or CSP refusal the page logged."""
-    yield
-    if "driver" not in request.fixturenames:
-        return
-    chrome = request.getfixturevalue("driver")
-    logs = [e for e in chrome.get_log("browser") if e["level"] == "SEVERE"]
-    # Refusals the page showed in words are logged by Chromium as failed loads: those are expected.
-    errors = [e["message"] for e in logs if "Failed to load resource" not in e["message"]]
-    assert errors == []
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -114,13 +62,6 @@ def wait(chrome, condition, timeout: float = 10, poll: float = 0.05):
 def shown(chrome, css: str, timeout: float = 10):
     return wait(chrome, lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()), False),
                 timeout)
-
-
-def viewport(chrome, width: int, height: int) -> None:
-    """Sizes the window so that the page itself gets width x height."""
-    chrome.set_window_size(width, height)
-    inner = chrome.execute_script("return [window.innerWidth, window.innerHeight]")
-    chrome.set_window_size(2 * width - inner[0], 2 * height - inner[1])
 
 
 def open_page(chrome, server: LiveServer, key: str, route: str = "/") -> None:

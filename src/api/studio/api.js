@@ -59,9 +59,9 @@ export function whenUnauthorized(handler) {
   onUnauthorized = handler;
 }
 
-async function send(method, url, { body, ifMatch, key } = {}) {
+async function send(method, url, { body, ifMatch, key, headers: extra } = {}) {
   if (!url.searchParams.has('api-version')) url.searchParams.set('api-version', API_VERSION);
-  const headers = { [KEY_HEADER]: key ?? getKey() ?? '' };
+  const headers = { ...extra, [KEY_HEADER]: key ?? getKey() ?? '' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (ifMatch) headers['If-Match'] = ifMatch;
   let response;

@@ -2,12 +2,16 @@
 //   #/                       projects
 //   #/p/{project}            a project: entity types and documents
 //   #/p/{project}/d/{doc}    a document: labeling, review of suggestions, history
+//   #/p/{project}/models     trained models; #/p/{project}/models/{label}: its evaluation
+//   #/p/{project}/autolabel  the auto-labeling wizard
 
 import { checkKey, clearKey, getKey, setKey, whenUnauthorized } from './api.js';
 import { field, h } from './dom.js';
 import { showProject } from './documents.js';
+import { showWizard } from './autolabel.js';
 import { showDocument, stopDocument } from './labeling.js';
 import { showProjects } from './projects.js';
+import { showModel, showModels } from './training.js';
 import { clearNotice, focusHeading, notify, setCrumbs, showError } from './ui.js';
 
 const main = () => document.getElementById('main');
@@ -83,6 +87,11 @@ function parse(hash) {
   if (parts[0] === 'p' && parts[2] === 'd' && parts.length === 4) {
     return { screen: 'document', project: parts[1], document: parts[3] };
   }
+  if (parts[0] === 'p' && parts[2] === 'models' && parts.length === 3) return { screen: 'models', project: parts[1] };
+  if (parts[0] === 'p' && parts[2] === 'models' && parts.length === 4) {
+    return { screen: 'model', project: parts[1], model: parts[3] };
+  }
+  if (parts[0] === 'p' && parts[2] === 'autolabel' && parts.length === 3) return { screen: 'autolabel', project: parts[1] };
   return { screen: 'projects' };
 }
 
@@ -97,6 +106,9 @@ async function render() {
   el.replaceChildren(h('p', { class: 'loading', role: 'status', text: 'Loading…' }));
   try {
     if (where.screen === 'project') await showProject(el, where.project);
+    else if (where.screen === 'models') await showModels(el, where.project);
+    else if (where.screen === 'model') await showModel(el, where.project, where.model);
+    else if (where.screen === 'autolabel') await showWizard(el, where.project);
     else if (where.screen === 'document') await showDocument(el, where.project, where.document, { setLeaveGuard });
     else await showProjects(el);
     focusHeading(el);

@@ -4,6 +4,7 @@
 import { all, call, follow, path } from './api.js';
 import { field, formatTime, h, plural } from './dom.js';
 import { entityNames } from './projects.js';
+import { trainingCard } from './training.js';
 import { link, notify, route, setCrumbs, showError } from './ui.js';
 
 const PAGE = 100;
@@ -15,6 +16,11 @@ const SHOWS = [
   ['unlabeled', 'Unlabeled'],
   ['pending', 'Auto-labels pending'],
 ];
+
+// Opens the project's document list on a filter next time (e.g. 'pending', from the wizard).
+export function presetFilter(project, show) {
+  filters.set(project, { show, entity: '', dataset: '' });
+}
 
 function query(filter) {
   const q = { maxpagesize: PAGE };
@@ -251,11 +257,13 @@ export async function showProject(main, project) {
   main.replaceChildren(
     h('div', { class: 'screen-head' }, h('h1', { text: project }),
       h('p', { class: 'meta', text: `Language ${info.language}; overlapping labels ${info.overlapPolicy === 'allow'
-        ? 'allowed' : 'not allowed'}.${info.description ? ` ${info.description}` : ''}` })),
+        ? 'allowed' : 'not allowed'}.${info.description ? ` ${info.description}` : ''}` }),
+      h('p', { class: 'meta screen-links' }, link(route('p', project, 'models'), 'Models', { id: 'models-link' }), ' · ',
+        link(route('p', project, 'autolabel'), 'Auto-label documents', { id: 'autolabel-link' }))),
     h('div', { class: 'project-grid' },
       h('section', { class: 'card documents-card', 'aria-labelledby': 'documents-title' },
         h('h2', { id: 'documents-title', text: 'Documents' }),
         filterForm(project, entities, filter, loadDocuments), listArea),
-      h('div', { class: 'side' }, entityArea, addDocumentForm(project, loadDocuments), uploadForm(project, loadDocuments))));
+      h('div', { class: 'side' }, entityArea, trainingCard(project), addDocumentForm(project, loadDocuments), uploadForm(project, loadDocuments))));
   await loadDocuments();
 }
