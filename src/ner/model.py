@@ -165,8 +165,7 @@ def train(texts: Sequence[LabeledText], recipe: Recipe, work_dir: Path, *,
                     max_epochs=recipe.max_epochs)
     corpus = Corpus(train=FlairDatapointDataset([s.sentence for s in sequences]), dev=None, test=None,
                     name="spanledger", sample_missing_splits=False)
-    recipe = replace(recipe, learned_words=not recipe.transformer or learns_words(recipe.learned_words,
-                                                                                  schedule.tokens))
+    recipe = replace(recipe, learned_words=not recipe.transformer or learns_words(recipe.learned_words, schedule))
     tags = corpus.make_label_dictionary(TAG_TYPE, add_unk=False)
     tagger = SequenceTagger(
         embeddings=build_embeddings(recipe, corpus), tag_dictionary=tags, tag_type=TAG_TYPE,

@@ -18,9 +18,11 @@ MAX_BATCH = 16
 MIN_STEPS_PER_EPOCH = 8
 TARGET_STEPS = 800  # measured: F1 on 10 whole documents flat after 40-60 epochs of 10-13 steps
 MIN_EPOCHS, MAX_EPOCHS = 30, 150
-# Word vectors learned from the data help where words repeat enough to learn them: measured
-# (bench/README.md) -0.05 F1 on 10 NCBI documents (~4,000 tokens), +0.03 on 50 (~18,000).
+# Word vectors learned from the data, measured (bench/README.md): on whole documents -0.05 F1
+# at ~2,800 tokens, none at ~7,000, +0.02-0.03 at 14,000-22,000; on 1,000 tweets (~20,000
+# tokens, sequences of ~20) -0.01. So: whole documents (long sequences) with enough tokens.
 LEARNED_WORDS_MIN_TOKENS = 10_000
+LEARNED_WORDS_MIN_SEQUENCE = 100  # mean tokens a sequence: documents ~300-400, sentences ~20-30
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,13 @@ def plan(sequence_lengths: list[int], *, mini_batch_size: int | None = None, max
     return Plan(mini_batch_size, max_epochs, steps, sequences, tokens)
 
 
-def learns_words(setting: bool | None, tokens: int) -> bool:
+def learns_words(setting: bool | None, schedule: Plan) -> bool:
     """Whether a transformer recipe also learns word vectors from the data: as set, or when
-    the training set has enough tokens."""
-    return setting if setting is not None else tokens >= LEARNED_WORDS_MIN_TOKENS
+    the training set is whole documents with enough tokens."""
+    if setting is not None:
+        return setting
+    long = schedule.tokens >= LEARNED_WORDS_MIN_SEQUENCE * max(schedule.sequences, 1)
+    return long and schedule.tokens >= LEARNED_WORDS_MIN_TOKENS
 
 
 @dataclass

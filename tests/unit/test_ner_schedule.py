@@ -32,9 +32,12 @@ def test_settings_given_explicitly_are_kept():
     assert (fixed.mini_batch_size, fixed.max_epochs, fixed.steps_per_epoch) == (4, 3, 3)
 
 
-def test_word_vectors_are_learned_from_enough_tokens_unless_a_recipe_says_otherwise():
-    assert not learns_words(None, LEARNED_WORDS_MIN_TOKENS - 1) and learns_words(None, LEARNED_WORDS_MIN_TOKENS)
-    assert learns_words(True, 10) and not learns_words(False, 10 * LEARNED_WORDS_MIN_TOKENS)
+def test_word_vectors_are_learned_from_enough_whole_documents_unless_a_recipe_says_otherwise():
+    documents = [300] * (LEARNED_WORDS_MIN_TOKENS // 300 + 1)
+    assert learns_words(None, plan(documents)) and not learns_words(None, plan(documents[:10]))
+    sentences = [25] * (4 * LEARNED_WORDS_MIN_TOKENS // 25)  # as many tokens, in short sequences
+    assert not learns_words(None, plan(sentences))
+    assert learns_words(True, plan([10])) and not learns_words(False, plan(documents * 10))
 
 
 def test_training_stops_before_an_epoch_that_would_pass_the_time_limit():
