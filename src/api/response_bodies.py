@@ -219,6 +219,22 @@ class PendingDocument(Shape):
     suggestions: int
 
 
+class QueuedSuggestion(Shape):
+    """A pending suggestion with the text around it, for reviewing one at a time."""
+
+    document_name: str
+    suggestion_id: str
+    category: str
+    offset: int
+    length: int
+    text: str
+    before: str  # up to 80 characters of the document before the span
+    after: str  # and after it
+    confidence_score: float
+    model_label: str
+    job_id: str
+
+
 class Pending(Page[PendingDocument]):
     total_suggestions: int
 

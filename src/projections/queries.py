@@ -417,6 +417,26 @@ def pending_by_document(conn: Connection, project_id: str, where: SuggestionMatc
     return list(per.items()), more, total
 
 
+SUGGESTION_ORDERS = ("confidence", "entity", "job", "document")
+
+
+def pending_suggestions_page(conn: Connection, project_id: str, where: SuggestionMatch, order: str, skip: int,
+                             limit: int) -> tuple[list[Row[Any]], bool]:
+    """A page of the project's pending suggestions, each with its document's name and text,
+    lowest confidence first (or by entity, job or document; ties in text order)."""
+    s, d = suggestions.c, documents.c
+    first = {"confidence": (s.confidence,), "entity": (s.entity, s.confidence), "job": (s.job_id, s.confidence),
+             "document": ()}[order]
+    rows = list(conn.execute(
+        select(d.name, d.text, s.suggestion_id, s.entity, s.offset, s.length, s.confidence, s.model_label, s.job_id)
+        .join(documents, d.id == s.document_id)
+        .where(s.project_id == project_id, _pending(where))
+        .order_by(*first, d.name, s.offset, s.length, s.suggestion_id)
+        .offset(skip).limit(limit + 1)
+    ))
+    return rows[:limit], len(rows) > limit
+
+
 def review_outcomes(conn: Connection, project_id: str, by: str) -> list[dict[str, Any]]:
     """Suggestions per entity, model or job, by state: the review's outcomes so far."""
     s = suggestions.c

@@ -1,18 +1,20 @@
 """Reviewing auto-labels (spanledger extension, in the style of Azure's routes): accept or
-reject one suggestion or all of a document's, undo, decide in bulk over a filter, see what
-the next training would drop, and how the suggestions fared."""
+reject one suggestion or all of a document's, undo, decide in bulk over a filter, go through
+the pending suggestions one by one (a queue across documents), see what the next training
+would drop, and how the suggestions fared."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Request, Response
+from fastapi import Query, Request, Response
 
 from api.deps import (
     Consistent,
     ContainerDep,
     DocumentName,
     IfMatch,
+    IndexTypeDep,
     PagingDep,
     PrincipalDep,
     ProjectName,
@@ -23,7 +25,9 @@ from api.response_bodies import (
     AllAccepted,
     AllRejected,
     BulkReviewed,
+    Page,
     Pending,
+    QueuedSuggestion,
     ReviewMetrics,
     SuggestionAccepted,
     SuggestionRejected,
@@ -35,6 +39,7 @@ from api.routes.projects import project_row
 from api.routing import authoring_router
 from api.schemas import BulkReviewBody, UndoBody
 from domain.errors import DomainError
+from domain.offsets import OffsetMap, StringIndexType
 from domain.review_commands import Reviewed, SuggestionMatch
 from projections import queries
 
@@ -118,6 +123,40 @@ def bulk_review(projectName: ProjectName, body: BulkReviewBody, response: Respon
                          "accepted" if body.decision == "accept" else "rejected": reviewed.suggestions})
     record_write(response, container, principal, last)
     return {"decision": body.decision, "documents": outcomes}
+
+
+CONTEXT = 80  # characters shown on each side of a queued suggestion
+_Filter = Annotated[str | None, Query(min_length=1, max_length=64)]
+
+
+@router.get("/{projectName}/autolabel/suggestions", dependencies=[Consistent], responses=ok(Page[QueuedSuggestion]))
+def suggestion_queue(
+    projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
+    paging: PagingDep, unit: IndexTypeDep, entity: _Filter = None, job: _Filter = None, model: _Filter = None,
+    min_confidence: Annotated[float | None, Query(alias="minConfidence", ge=0, le=1)] = None,
+    max_confidence: Annotated[float | None, Query(alias="maxConfidence", ge=0, le=1)] = None,
+    orderby: Annotated[Literal[queries.SUGGESTION_ORDERS], Query(
+        description="confidence: lowest first (the default); entity or job, each lowest confidence first; "
+                    "document: in text order")] = "confidence",
+) -> dict:
+    """The project's pending suggestions one after another, each with the text around it: a
+    review queue across documents (decide each with its document's :accept or :reject)."""
+    match = SuggestionMatch(entity, job, model, min_confidence, max_confidence)
+    with container.reads.connect() as conn:
+        project = project_row(conn, principal, projectName)
+        rows, more = queries.pending_suggestions_page(conn, project.id, match, orderby, paging.skip, paging.size)
+    return page(request, paging, [_queued(row, unit) for row in rows], more)
+
+
+def _queued(row: Any, unit: StringIndexType) -> dict[str, Any]:
+    start, end = row.offset, row.offset + row.length
+    offset, length = OffsetMap(row.text).span_from_code_points(row.offset, row.length, unit)
+    return {
+        "documentName": row.name, "suggestionId": row.suggestion_id, "category": row.entity,
+        "offset": offset, "length": length, "text": row.text[start:end],
+        "before": row.text[max(start - CONTEXT, 0):start], "after": row.text[end:end + CONTEXT],
+        "confidenceScore": row.confidence, "modelLabel": row.model_label, "jobId": row.job_id,
+    }
 
 
 @router.get("/{projectName}/autolabel/pending", dependencies=[Consistent], responses=ok(Pending))
