@@ -4,6 +4,7 @@
 //   #/p/{project}/d/{doc}    a document: labeling, review of suggestions, history
 //   #/p/{project}/models     trained models; #/p/{project}/models/{label}: its evaluation
 //   #/p/{project}/autolabel  the auto-labeling wizard
+//   #/p/{project}/queue      the fast review queue: one suggestion at a time
 
 import { checkKey, clearKey, getKey, setKey, whenUnauthorized } from './api.js';
 import { field, h } from './dom.js';
@@ -11,6 +12,7 @@ import { showProject } from './documents.js';
 import { showWizard } from './autolabel.js';
 import { showDocument, stopDocument } from './labeling.js';
 import { showProjects } from './projects.js';
+import { showQueue, stopQueue } from './queue.js';
 import { showModel, showModels } from './training.js';
 import { clearNotice, focusHeading, notify, setCrumbs, showError } from './ui.js';
 
@@ -35,6 +37,7 @@ function mayLeave() {
 function signIn(reason) {
   leaving = null;
   stopDocument();
+  stopQueue();
   const input = h('input', { type: 'password', name: 'key', autocomplete: 'off', spellcheck: 'false', required: true });
   const status = h('p', { class: 'form-error', role: 'alert' });
   const button = h('button', { type: 'submit', class: 'primary', text: 'Sign in' });
@@ -92,6 +95,7 @@ function parse(hash) {
     return { screen: 'model', project: parts[1], model: parts[3] };
   }
   if (parts[0] === 'p' && parts[2] === 'autolabel' && parts.length === 3) return { screen: 'autolabel', project: parts[1] };
+  if (parts[0] === 'p' && parts[2] === 'queue' && parts.length === 3) return { screen: 'queue', project: parts[1] };
   return { screen: 'projects' };
 }
 
@@ -100,6 +104,7 @@ async function render() {
   document.getElementById('sign-out').hidden = false;
   leaving = null;
   stopDocument();
+  stopQueue();
   shownHash = window.location.hash;
   const where = parse(window.location.hash);
   const el = main();
@@ -109,6 +114,7 @@ async function render() {
     else if (where.screen === 'models') await showModels(el, where.project);
     else if (where.screen === 'model') await showModel(el, where.project, where.model);
     else if (where.screen === 'autolabel') await showWizard(el, where.project);
+    else if (where.screen === 'queue') await showQueue(el, where.project);
     else if (where.screen === 'document') await showDocument(el, where.project, where.document, { setLeaveGuard });
     else await showProjects(el);
     focusHeading(el);

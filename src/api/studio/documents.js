@@ -4,6 +4,7 @@
 import { all, call, follow, path } from './api.js';
 import { field, formatTime, h, plural } from './dom.js';
 import { entityNames } from './projects.js';
+import { presetQueue } from './queue.js';
 import { trainingCard } from './training.js';
 import { link, notify, route, setCrumbs, showError } from './ui.js';
 
@@ -232,7 +233,12 @@ export async function showProject(main, project) {
         }
       });
       sum();
-      listArea.replaceChildren(summary, docs.length
+      const queueLink = filter.show === 'pending' && docs.length
+        ? h('p', { class: 'queue-hint' }, link(route('p', project, 'queue'), 'Review these suggestions one at a time',
+          { id: 'pending-queue-link', onclick: () => presetQueue(project, filter.entity) }),
+        ' (the review queue: keys A, X, U and Space).')
+        : null;
+      listArea.replaceChildren(summary, queueLink, docs.length
         ? h('table', { class: 'list documents', 'aria-label': 'Documents' },
           h('thead', {}, h('tr', {}, ['Document', 'Dataset', 'Characters', 'Text records', 'Labels', 'Last modified']
             .map((t) => h('th', { scope: 'col', text: t })))), body)
@@ -259,7 +265,8 @@ export async function showProject(main, project) {
       h('p', { class: 'meta', text: `Language ${info.language}; overlapping labels ${info.overlapPolicy === 'allow'
         ? 'allowed' : 'not allowed'}.${info.description ? ` ${info.description}` : ''}` }),
       h('p', { class: 'meta screen-links' }, link(route('p', project, 'models'), 'Models', { id: 'models-link' }), ' · ',
-        link(route('p', project, 'autolabel'), 'Auto-label documents', { id: 'autolabel-link' }))),
+        link(route('p', project, 'autolabel'), 'Auto-label documents', { id: 'autolabel-link' }), ' · ',
+        link(route('p', project, 'queue'), 'Review queue', { id: 'queue-link' }))),
     h('div', { class: 'project-grid' },
       h('section', { class: 'card documents-card', 'aria-labelledby': 'documents-title' },
         h('h2', { id: 'documents-title', text: 'Documents' }),
