@@ -118,11 +118,11 @@ class LiveServer:
         _, key, _ = self.container.app.create_resource(resource or f"r{uuid.uuid4().hex[:12]}", "test")
         return key
 
-    def another_key(self, key: str) -> str:
-        """A second API key of the resource `key` belongs to."""
+    def another_key(self, key: str, name: str | None = None) -> str:
+        """A second API key of the resource `key` belongs to (held by `name`)."""
         app = self.container.app
         resource = app.get_resource(app.authenticate(key).resource_id)
-        return app.issue_api_key(resource.name, "test")[0]
+        return app.issue_api_key(resource.name, "test", name)[0]
 
     def api(self, key: str | None = None) -> Api:
         return Api(self.base_url, key or self.new_key())

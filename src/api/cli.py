@@ -104,7 +104,7 @@ def resources(settings: Settings, args: argparse.Namespace) -> None:
             _, key, _ = container.app.create_resource(args.name, _actor(), args.monthly_text_records)
             print(key)
         elif args.action == "issue-key":
-            key, _ = container.app.issue_api_key(args.name, _actor())
+            key, _ = container.app.issue_api_key(args.name, _actor(), args.key_name)
             print(key)
         else:
             container.app.revoke_api_key(args.name, args.key_id, _actor())
@@ -187,6 +187,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--monthly-text-records", type=int, default=5000)
     issue = rsub.add_parser("issue-key", help="issue another API key; prints it")
     issue.add_argument("name")
+    issue.add_argument("--name", dest="key_name", help="who holds the key: the audit shows it beside the key id")
     revoke = rsub.add_parser("revoke-key", help="revoke an API key by its id")
     revoke.add_argument("name")
     revoke.add_argument("key_id")

@@ -67,10 +67,11 @@ class Principal:
 
     resource_id: UUID
     key_id: str
+    key_name: str | None = None
 
     @property
     def actor(self) -> str:
-        return f"key:{self.key_id}"
+        return f"key:{self.key_id} ({self.key_name})" if self.key_name else f"key:{self.key_id}"
 
 
 @dataclass(frozen=True)
@@ -169,9 +170,10 @@ class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, ProjectFil
         key = self._issue_key(resource, actor)
         return resource_id, key, self._save(resource)
 
-    def issue_api_key(self, resource_name: str, actor: str) -> tuple[str, int | None]:
+    def issue_api_key(self, resource_name: str, actor: str, name: str | None = None) -> tuple[str, int | None]:
+        """A new key for the resource; `name` says who holds it (the audit shows it)."""
         resource = self.get_resource(ids.resource_id(resource_name))
-        key = self._issue_key(resource, actor)
+        key = self._issue_key(resource, actor, name)
         return key, self._save(resource)
 
     def revoke_api_key(self, resource_name: str, key_id: str, actor: str) -> int | None:
@@ -180,11 +182,11 @@ class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, ProjectFil
         return self._save(resource)
 
     @staticmethod
-    def _issue_key(resource: Resource, actor: str) -> str:
+    def _issue_key(resource: Resource, actor: str, name: str | None = None) -> str:
         # The key names its resource, so checking it needs no lookup table.
         key_id = secrets.token_hex(4)
         key = f"sl-{resource.id.hex}-{key_id}-{secrets.token_urlsafe(24)}"
-        resource.issue_key(key_id, key, actor)
+        resource.issue_key(key_id, key, actor, name)
         return key
 
     def has_resource(self, name: str) -> bool:
@@ -206,7 +208,7 @@ class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, ProjectFil
             return None
         resource = self._get(resource_id, Resource)
         key_id = resource.key_id_for(key) if resource else None
-        return Principal(resource_id, key_id) if key_id else None
+        return Principal(resource_id, key_id, resource.key_name(key_id)) if key_id else None
 
     # -- projects and entities ------------------------------------------------------------
 

@@ -14,11 +14,22 @@ from domain.errors import InvalidArgument, NotFound
 
 DEFAULT_MONTHLY_TEXT_RECORDS = 5000
 _RESOURCE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+# Who holds a key, as the audit shows it beside the key's id ("key:1a2b3c4d (alice)").
+_KEY_NAME = re.compile(r"[A-Za-z0-9_.@+-]+( [A-Za-z0-9_.@+-]+)*")
+MAX_KEY_NAME = 40
 
 
 def hash_api_key(key: str) -> str:
     # Keys carry 192 random bits, so a fast hash is enough (as for GitHub or Stripe tokens).
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def check_key_name(name: str | None) -> str | None:
+    if name is not None and (not isinstance(name, str) or len(name) > MAX_KEY_NAME or not _KEY_NAME.fullmatch(name)):
+        raise InvalidArgument(
+            f"Key name {name!r} is invalid: use 1-{MAX_KEY_NAME} letters, digits, '_', '.', '@', '+' or '-', "
+            "words separated by single spaces.", "keyName")
+    return name
 
 
 def check_resource_name(name: str) -> str:
@@ -50,9 +61,10 @@ class Resource(Aggregate):
         TOPIC = "ApiKeyIssued"
         key_id: str
         key_hash: str
+        name: str | None = None  # who holds it (keys issued before names were: none)
 
         def apply(self, resource: Resource) -> None:
-            resource.keys[self.key_id] = {"hash": self.key_hash, "revoked": False}
+            resource.keys[self.key_id] = {"hash": self.key_hash, "revoked": False, "name": self.name}
 
     class ApiKeyRevoked(Event):
         TOPIC = "ApiKeyRevoked"
@@ -77,8 +89,12 @@ class Resource(Aggregate):
             cls.Created, id=resource_id, name=name, monthly_text_records=monthly_text_records, actor=actor
         )
 
-    def issue_key(self, key_id: str, key: str, actor: str) -> None:
-        self.trigger_event(self.ApiKeyIssued, key_id=key_id, key_hash=hash_api_key(key), actor=actor)
+    def issue_key(self, key_id: str, key: str, actor: str, name: str | None = None) -> None:
+        self.trigger_event(self.ApiKeyIssued, key_id=key_id, key_hash=hash_api_key(key), name=check_key_name(name),
+                           actor=actor)
+
+    def key_name(self, key_id: str) -> str | None:
+        return self.keys[key_id].get("name")
 
     def revoke_key(self, key_id: str, actor: str) -> None:
         if key_id not in self.keys:

@@ -62,7 +62,7 @@ def test_serve_creates_a_default_resource_and_answers_over_http(env):
 def test_resources_keys_and_projections_from_the_command_line(env):
     key = spanledger(env, "resources", "create", "acme").strip()
     assert key.startswith("sl-")
-    second = spanledger(env, "resources", "issue-key", "acme").strip()
+    second = spanledger(env, "resources", "issue-key", "acme", "--name", "alice").strip()
     assert second.startswith("sl-") and second != key
     status = spanledger(env, "projections", "status")  # nothing follows the log in these commands
     assert re.search(r"labeling\s+at 0 of 3  \(3 behind\)", status), status
@@ -80,6 +80,9 @@ def test_resources_keys_and_projections_from_the_command_line(env):
     failed = subprocess.run([sys.executable, "-m", "api.cli", "resources", "create", "acme"], env=env,
                             capture_output=True, text=True, timeout=60)
     assert failed.returncode != 0 and "already exists" in failed.stderr
+    unnamed = subprocess.run([sys.executable, "-m", "api.cli", "resources", "issue-key", "acme", "--name", "al\tice"],
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert unnamed.returncode != 0 and "Key name" in unnamed.stderr
 
 
 def corrupt_audit_row(env, position):

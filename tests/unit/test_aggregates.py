@@ -154,3 +154,15 @@ def test_ten_thousand_labels_are_checked_in_n_log_n_and_a_document_holds_no_more
     with pytest.raises(Conflict) as full:
         d.add_label(p, "Org", 2, 1, ACTOR)
     assert "the most a document may hold" in full.value.message
+
+
+def test_a_key_name_says_who_holds_it_and_a_bad_one_is_refused_naming_the_field():
+    resource = Resource.create(uuid4(), "acme", 100, "cli:test")
+    resource.issue_key("k1", "sl-secret-1", "cli:test", "alice")
+    resource.issue_key("k2", "sl-secret-2", "cli:test")
+    assert (resource.key_name("k1"), resource.key_name("k2")) == ("alice", None)
+    for bad in ("", " alice", "al\u202eice", "a" * 41, "two  spaces"):
+        with pytest.raises(InvalidArgument) as refused:
+            resource.issue_key("k3", "sl-secret-3", "cli:test", bad)
+        assert refused.value.target == "keyName"
+    assert "k3" not in resource.keys
