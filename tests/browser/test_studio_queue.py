@@ -71,6 +71,13 @@ def pending(api: Api, project: str, name: str) -> set[tuple[str, int, int]]:
     return spans(document(api, project, name)["suggestions"])
 
 
+def route_order(api: Api, project: str, **params: str) -> list[tuple[str, str, str]]:
+    """(text, document, confidence) of the pending suggestions, in the order the API's queue has them."""
+    answer = api.get(f"/{project}/autolabel/suggestions", params=params)
+    assert answer.status_code == 200, answer.text
+    return [(q["text"], q["documentName"], f"{q['confidenceScore']:.2f}") for q in answer.json()["value"]]
+
+
 def test_the_queue_with_the_keyboard_alone(server, driver, api):
     project = project_with_suggestions(server, api)
     open_page(driver, server, api.key, f"/p/{project}")
@@ -81,6 +88,7 @@ def test_the_queue_with_the_keyboard_alone(server, driver, api):
     # Lowest confidence first, in its sentence (up to the line break), with entity and job.
     showing(driver, "Globex", "memo")
     assert current(driver)[2] == "0.30"
+    assert current(driver) == route_order(api, project)[0]  # the API's own queue, in its order
     assert driver.find_element(By.ID, "q-sentence").text.startswith("GlobexOrg hired a lawyer.")
     assert "Lisbon" not in driver.find_element(By.ID, "q-sentence").text
     assert "model m1 · job job-1" in driver.find_element(By.ID, "q-where").text
@@ -120,6 +128,8 @@ def test_the_queue_with_the_keyboard_alone(server, driver, api):
     tab_to(driver, "e.id === 'q-order'")
     keys(driver, Keys.ARROW_DOWN)
     showing(driver, "Initech", "note")
+    order = route_order(api, project, orderby="entity")
+    assert current(driver) == order[0] and order[1][:2] == ("Rui Costa", "report")
     tab_to(driver, "e.id === 'q-accept'")
     keys(driver, " ")  # Space skips even on a button: it does not press it
     showing(driver, "Rui Costa", "report")
@@ -144,6 +154,10 @@ def test_refusals_in_words_decided_elsewhere_and_an_undo_after_another_change(se
     other = server.api(server.another_key(api.key))
     open_page(driver, server, api.key, f"/p/{project}/queue")
     showing(driver, "Globex", "memo")
+    # Gathered from the API's queue alone: no document is read for it.
+    reads = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+    assert any("/autolabel/suggestions?" in r for r in reads)
+    assert not any(f"/projects/{project}/documents" in r for r in reads), reads
 
     # Meanwhile someone else rejects the suggestion on show: A is refused in words, the queue moves on.
     suggestion = document(api, project, "memo")["suggestions"]
@@ -199,3 +213,15 @@ def test_refusals_in_words_decided_elsewhere_and_an_undo_after_another_change(se
         assert width[0] <= width[1]
     finally:
         viewport(driver, 1280, 800)
+
+
+def test_a_long_sentence_is_cut_where_the_context_ends(server, driver, api):
+    project = api.new_project(entities=("Person",))
+    text = "Intro. " + "word " * 30 + "Ana Silva" + " more" * 30 + ". End."
+    api.put(f"/{project}/documents/long", json={"text": text})
+    suggest(server, api.key, project, "long", [("Person", text.index("Ana"), 9, 0.5)])
+    open_page(driver, server, api.key, f"/p/{project}/queue")
+    showing(driver, "Ana Silva", "long")
+    sentence = driver.find_element(By.ID, "q-sentence").text
+    assert sentence.startswith("…word") and sentence.endswith("more…") and "Intro" not in sentence
+    assert "Ana SilvaPerson more" in sentence

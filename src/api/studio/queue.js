@@ -1,20 +1,19 @@
 // The fast review queue: a project's pending suggestions one at a time, each in its sentence,
-// lowest confidence first (or by entity, or by job). Keys: A accepts, X rejects, U undoes the
-// last decision made here, Space skips. Each decision is saved at once, one request each.
+// lowest confidence first (or by entity, or by job). Keys: A accepts, X rejects, U undoes
+// the last decision made here, Space skips. Each decision is saved at once, one request each.
 //
-// The API has no project-wide list of suggestions (GET .../autolabel/pending counts them per
-// document and entity only), so the queue is gathered as a client would: the documents with
-// suggestions pending (GET .../documents?autolabeled=true, with the entity and job filters),
-// then each document (with Utf16CodeUnit offsets), kept in a cache; the order is made here.
+// The queue is the API's own project-wide list, GET .../autolabel/suggestions (Utf16CodeUnit
+// offsets), read page by page (nextLink); the order and the entity and job filters are the
+// server's. Each item carries up to CONTEXT characters of its document's text on either side,
+// enough for its sentence. A document is read only to learn what is still pending in it after
+// an acceptance (which supersedes what the label covers), a refusal or an undo.
 
-import { all, call, path, UTF16 } from './api.js';
+import { all, call, follow, path, UTF16 } from './api.js';
 import { excerpt, h, plural } from './dom.js';
-import { boundaryAfter, boundaryBefore } from './offsets.js';
 import { link, route, setCrumbs } from './ui.js';
 
-const MAX_DOCUMENTS = 500; // documents with suggestions read into one queue
-const FETCHES = 6; // documents read at once
-const CONTEXT = 240; // at most this many UTF-16 units of the sentence on either side
+const PAGE_SIZE = 1000; // suggestions asked for in one page (the API's most)
+const CONTEXT = 80; // characters (code points) of text the API gives on either side
 
 const ORDERS = [
   ['confidence', 'Lowest confidence first'],
@@ -39,39 +38,49 @@ function typingIn(target) {
   return target instanceof Element && Boolean(target.closest('input, textarea, select'));
 }
 
-// The sentence around [start, end): back to the last sentence end or line break before it and
-// on to the next one after it, at most CONTEXT units each way, never splitting a character.
+// The sentence around [start, end) of `text` (a suggestion with the context the API gave it):
+// back to the last sentence end or line break before it and on to the next one after it, or to
+// the edges of `text`; `from` and `to` say where it stopped.
 export function sentenceAround(text, start, end) {
   let from = start;
-  const lowest = Math.max(0, start - CONTEXT);
-  while (from > lowest) {
+  while (from > 0) {
     const c = text[from - 1];
     if (c === '\n' || c === '\r') break;
     if (/[.!?…]/.test(text[from - 2] ?? '') && /\s/.test(c)) break;
     from -= 1;
   }
   let to = end;
-  const highest = Math.min(text.length, end + CONTEXT);
-  while (to < highest) {
+  while (to < text.length) {
     const c = text[to];
     if (c === '\n' || c === '\r') break;
     to += 1;
     if (/[.!?…]/.test(c) && (to >= text.length || /\s/.test(text[to]))) break;
   }
-  from = boundaryBefore(text, from);
-  to = boundaryAfter(text, to);
   return {
     before: text.slice(from, start).trimStart(), span: text.slice(start, end), after: text.slice(end, to).trimEnd(),
-    cutBefore: from > 0 && from === lowest, cutAfter: to < text.length && to === highest,
+    from, to,
   };
 }
 
-function compare(order) {
-  const byConfidence = (a, b) => a.confidence - b.confidence || a.document.localeCompare(b.document)
-    || a.offset - b.offset;
-  if (order === 'entity') return (a, b) => a.category.localeCompare(b.category) || byConfidence(a, b);
-  if (order === 'job') return (a, b) => String(a.jobId).localeCompare(String(b.jobId)) || byConfidence(a, b);
-  return byConfidence;
+// A suggestion in its sentence, from the context the API gave it; cut (an ellipsis) where the
+// sentence runs on past that context and the document goes on.
+function inSentence(s) {
+  const start = s.before.length;
+  const part = sentenceAround(s.before + s.text + s.after, start, start + s.text.length);
+  return {
+    ...part,
+    cutBefore: part.from === 0 && s.offset > start, // UTF-16 both: text left before the context
+    cutAfter: part.to === start + s.text.length + s.after.length && [...s.after].length >= CONTEXT,
+  };
+}
+
+// A suggestion of the route's page, as the queue keeps it.
+function queued(item) {
+  return {
+    id: item.suggestionId, document: item.documentName, category: item.category, offset: item.offset,
+    length: item.length, text: item.text, before: item.before ?? '', after: item.after ?? '',
+    confidence: item.confidenceScore, modelLabel: item.modelLabel, jobId: item.jobId,
+  };
 }
 
 export async function showQueue(main, project) {
@@ -92,7 +101,6 @@ export async function showQueue(main, project) {
     return i < 0 ? 'l11' : `l${i % 12}`;
   };
 
-  const cache = new Map(); // document name -> the document as last read (UTF-16 offsets)
   const mine = new Map(); // document name -> the ETag of this page's own last write to it
   const decisions = []; // this session's decisions, newest last, for U
   const filter = { order: 'confidence', entity: presets.get(project) ?? '', job: '' };
@@ -192,8 +200,7 @@ export async function showQueue(main, project) {
       if (!main.contains(document.activeElement) || document.activeElement.hidden) empty.focus();
       return;
     }
-    const doc = cache.get(s.document);
-    const part = sentenceAround(doc.text, s.offset, s.offset + s.length);
+    const part = inSentence(s);
     const cls = colour(s.category);
     sentence.replaceChildren(part.cutBefore ? '…' : '', part.before,
       h('mark', { class: `q-span ${cls}`, id: 'q-span', dataset: { entity: s.category } }, part.span),
@@ -217,79 +224,65 @@ export async function showQueue(main, project) {
   }
 
   // -- reading ---------------------------------------------------------------------------
-  function suggestionsOf(doc) {
-    return doc.suggestions.filter((s) => (s.state ?? 'pending') === 'pending').map((s) => ({
-      id: s.id, document: doc.name, category: s.category, offset: s.offset, length: s.length,
-      text: doc.text.slice(s.offset, s.offset + s.length), confidence: s.confidence,
-      modelLabel: s.modelLabel, jobId: s.jobId,
-    }));
-  }
-
-  const matches = (s) => (!filter.entity || s.category === filter.entity) && (!filter.job || s.jobId === filter.job);
-
-  async function read(name) {
-    const { data } = await call('GET', path(project, 'documents', name), { query: { stringIndexType: UTF16 } });
-    cache.set(name, data);
-    for (const s of data.suggestions) if (s.jobId) jobIds.add(s.jobId);
-    return data;
+  // The ids of the suggestions still pending in a document (none when it is gone).
+  async function pendingIn(name) {
+    try {
+      const { data } = await call('GET', path(project, 'documents', name), { query: { stringIndexType: UTF16 } });
+      return new Set(data.suggestions.filter((x) => (x.state ?? 'pending') === 'pending').map((x) => x.id));
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      return new Set();
+    }
   }
 
   // Re-reads a document and brings the queue in line with it: what is no longer pending goes.
   async function reread(name) {
-    let doc = null;
-    try {
-      doc = await read(name);
-    } catch (error) {
-      if (error.status !== 404) throw error;
-      cache.delete(name);
-    }
-    const pending = new Set(doc ? suggestionsOf(doc).map((s) => s.id) : []);
+    const pending = await pendingIn(name);
     const before = queue.length;
     queue = queue.filter((s) => s.document !== name || pending.has(s.id));
     skipped = Math.min(skipped, queue.length);
-    return { doc, dropped: before - queue.length, pending };
+    return { dropped: before - queue.length, pending };
   }
 
+  // The queue from the API, page after page, in the server's order, with its filters.
   async function load() {
     const seq = ++loadSeq;
     loading.hidden = false;
     loading.textContent = 'Loading the suggestions…';
     current.hidden = true;
     empty.hidden = true;
-    const query = { autolabeled: true, entity: filter.entity, job: filter.job };
-    const names = (await all(path(project, 'documents'), query, MAX_DOCUMENTS)).slice(0, MAX_DOCUMENTS).map((d) => d.name);
-    let done = 0;
-    const todo = names.filter((n) => !cache.has(n));
-    const worker = async () => {
-      while (todo.length) {
-        const name = todo.shift();
-        try {
-          await read(name);
-        } catch (error) {
-          if (error.status !== 404) throw error; // deleted since it was listed
-        }
-        done += 1;
-        if (seq === loadSeq) loading.textContent = `Loading the suggestions… ${done} of ${names.length} documents read.`;
-      }
+    const query = {
+      orderby: filter.order, entity: filter.entity, job: filter.job, stringIndexType: UTF16, maxpagesize: PAGE_SIZE,
     };
-    await Promise.all(Array.from({ length: FETCHES }, worker));
+    let { data } = await call('GET', path(project, 'autolabel', 'suggestions'), { query });
+    const items = [];
+    const seen = new Set();
+    for (;;) {
+      for (const item of data.value) {
+        const key = `${item.documentName}\u0000${item.suggestionId}`;
+        if (seen.has(key)) continue; // moved onto the next page meanwhile
+        seen.add(key);
+        items.push(queued(item));
+        if (item.jobId) jobIds.add(item.jobId);
+      }
+      if (!data.nextLink || seq !== loadSeq || signal.aborted) break;
+      loading.textContent = `Loading the suggestions… ${items.length} read.`;
+      ({ data } = await follow(data.nextLink));
+    }
     if (seq !== loadSeq || signal.aborted) return;
-    queue = names.filter((n) => cache.has(n)).flatMap((n) => suggestionsOf(cache.get(n))).filter(matches)
-      .sort(compare(filter.order));
+    queue = items;
     skipped = 0;
     fillJobs();
+    loading.textContent = '';
     loading.hidden = true;
-    loading.textContent = names.length >= MAX_DOCUMENTS
-      ? `Only the first ${MAX_DOCUMENTS} documents with suggestions are in this queue.` : '';
-    loading.hidden = !loading.textContent;
     draw();
   }
 
-  async function reload(focus) {
+  async function reload(focus, message) {
     refuse('');
     try {
       await load();
-      say(`${plural(queue.length, 'suggestion')} to review. ${describeNext()}`);
+      say(`${message ?? `${plural(queue.length, 'suggestion')} to review.`} ${describeNext()}`);
     } catch (error) {
       loading.textContent = 'The suggestions could not be read.';
       refuse(error.message);
@@ -317,9 +310,6 @@ export async function showQueue(main, project) {
       if (kind === 'accept') { // an accepted label supersedes the suggestions it now covers
         const { dropped } = await reread(s.document).catch(() => ({ dropped: 0 }));
         if (dropped) extra = ` ${plural(dropped, 'other suggestion')} it covers left the queue.`;
-      } else {
-        const doc = cache.get(s.document);
-        if (doc) doc.suggestions = doc.suggestions.filter((x) => x.id !== s.id);
       }
       draw();
       say(`${verb} ${words(s)}.${extra} ${describeNext()}`);
@@ -380,11 +370,7 @@ export async function showQueue(main, project) {
       counts.undone += 1;
       const { pending } = await reread(s.document).catch(() => ({ pending: new Set() }));
       const back = pending.has(s.id);
-      if (back) {
-        const doc = cache.get(s.document);
-        const fresh = suggestionsOf(doc).find((x) => x.id === s.id) ?? s;
-        queue = [fresh, ...queue.filter((x) => x.id !== s.id || x.document !== s.document)];
-      }
+      if (back) queue = [s, ...queue.filter((x) => x.id !== s.id || x.document !== s.document)];
       draw();
       say(`Undone: the ${did} of ${words(s)}. ${back ? 'It is pending again and shown now.'
         : 'A label covers its place now, so it is not pending again.'}`);
@@ -411,10 +397,7 @@ export async function showQueue(main, project) {
   undoBtn.addEventListener('click', undo);
   order.addEventListener('change', () => {
     filter.order = order.value;
-    queue.sort(compare(filter.order));
-    skipped = 0;
-    draw();
-    say(`Ordered ${ORDERS.find(([v]) => v === filter.order)[1].toLowerCase()}. ${describeNext()}`);
+    reload(null, `Ordered ${ORDERS.find(([v]) => v === filter.order)[1].toLowerCase()}.`);
   });
   entity.addEventListener('change', () => { filter.entity = entity.value; reload(); });
   job.addEventListener('change', () => { filter.job = job.value; reload(); });
