@@ -130,6 +130,8 @@ def test_the_queue_with_the_keyboard_alone(server, driver, api):
     showing(driver, "Initech", "note")
     order = route_order(api, project, orderby="entity")
     assert current(driver) == order[0] and order[1][:2] == ("Rui Costa", "report")
+    offered = [o.get_attribute("value") for o in Select(driver.find_element(By.ID, "q-order")).options]
+    assert offered == ["confidence", "entity", "job", "document"]  # the route's orders, all of them
     tab_to(driver, "e.id === 'q-accept'")
     keys(driver, " ")  # Space skips even on a button: it does not press it
     showing(driver, "Rui Costa", "report")

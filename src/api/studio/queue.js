@@ -19,6 +19,7 @@ const ORDERS = [
   ['confidence', 'Lowest confidence first'],
   ['entity', 'By entity'],
   ['job', 'By job'],
+  ['document', 'By document, in text order'],
 ];
 
 let stopping = null;
