@@ -27,7 +27,7 @@ try:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:  # reported by the `driver` fixture (conftest.py)
     pass
 
@@ -491,3 +491,49 @@ def test_a_revoked_key_sends_the_user_back_to_sign_in_with_words(server, driver,
     assert "no longer accepted" in message.text and "401" not in message.text
     shown(driver, "input[name=key]")
     assert driver.execute_script("return sessionStorage.getItem(arguments[0])", KEY_ITEM) is None
+
+
+def test_the_documents_filters_by_entity_and_dataset_list_what_the_api_lists(server, driver, api):
+    project = api.new_project()
+    texts = {  # name: (dataset, labels)
+        "a-person": ("Train", [("Person", "Ana Silva")]),
+        "b-org": ("Train", [("Org", "Globex")]),
+        "c-both": ("Test", [("Person", "Ana Silva"), ("Org", "Globex")]),
+        "d-test": ("Test", []),
+        "e-train": ("Train", []),
+    }
+    for n, (dataset, labels) in texts.items():
+        text = f"Ana Silva met Globex about {n}."
+        assert api.put(f"/{project}/documents/{n}", json={"text": text, "dataset": dataset}).status_code == 201
+        if labels:
+            add = [{"category": c, "offset": text.index(t), "length": len(t)} for c, t in labels]
+            assert api.post(f"/{project}/documents/{n}/:save-labels", json={"add": add}).status_code == 200
+    open_page(driver, server, api.key, f"/p/{project}")
+    area = shown(driver, ".doc-list")
+
+    def listed() -> list[str]:
+        wait(driver, lambda d: area.get_attribute("aria-busy") == "false")
+        return [a.text for a in area.find_elements(By.CSS_SELECTOR, "a.doc-link")]
+
+    assert listed() == [d["name"] for d in api.get(f"/{project}/documents").json()["value"]] == list(texts)
+    entity = Select(driver.find_element(By.NAME, "entityFilter"))
+    dataset = Select(driver.find_element(By.NAME, "datasetFilter"))
+    categories = [e["category"] for e in api.get(f"/{project}/entities").json()["value"]]
+    assert [o.text for o in entity.options] == ["Any", *categories] and set(categories) == {"Person", "Org"}
+    seen = {}
+    for e in ("Person", "Org", ""):
+        entity.select_by_value(e)
+        for ds in ("Train", "Test", ""):
+            dataset.select_by_value(ds)
+            params = {k: v for k, v in (("entity", e), ("dataset", ds)) if v}
+            expected = [d["name"] for d in api.get(f"/{project}/documents", params=params).json()["value"]]
+            seen[e, ds] = listed()
+            assert seen[e, ds] == expected, (e, ds)
+            if not expected:
+                assert area.text.startswith("No documents match.")
+            else:
+                assert area.find_element(By.CSS_SELECTOR, ".summary").text.startswith(
+                    f"{len(expected)} document{'s' if len(expected) != 1 else ''} shown")
+    # The filters do select: what the labels and datasets above say.
+    assert seen["Person", ""] == ["a-person", "c-both"] and seen["Org", "Train"] == ["b-org"]
+    assert seen["", "Test"] == ["c-both", "d-test"] and seen["Person", "Test"] == ["c-both"]

@@ -6,10 +6,12 @@ to suggestions that the API then holds. SQLite only. The browser: conftest.py.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
 
+from jobs.autolabel import AutoLabelWorker
 from tests.browser.test_studio import open_page, screenshot, shown, wait
 from tests.conftest import LiveServer, live_server
 from tests.http.test_training_api import labeled_project
@@ -57,7 +59,9 @@ def pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-def start_training(chrome, label: str) -> None:
+def start_training(chrome, label: str, test_share: int | None = None) -> None:
+    """Starts a training of onehot-char: on the manual split, or on a percentage split keeping
+    `test_share` percent of the documents for testing."""
     card = shown(chrome, "#training-section")
     wait(chrome, lambda d: "onehot-char" in card.find_element(By.NAME, "trainingConfigVersion").text)
     field = card.find_element(By.NAME, "modelLabel")
@@ -65,7 +69,14 @@ def start_training(chrome, label: str) -> None:
     field.send_keys(label)
     assert Select(card.find_element(By.NAME, "trainingConfigVersion")).first_selected_option.text == "latest"
     Select(card.find_element(By.NAME, "trainingConfigVersion")).select_by_value("onehot-char")
-    card.find_element(By.CSS_SELECTOR, "input[type=radio][value=manual]").click()
+    if test_share is None:
+        card.find_element(By.CSS_SELECTOR, "input[type=radio][value=manual]").click()
+    else:
+        assert card.find_element(By.CSS_SELECTOR, "input[type=radio][value=percentage]").is_selected()
+        share = card.find_element(By.NAME, "testingSplitPercentage")
+        assert share.is_displayed() and share.get_attribute("value") == "20"
+        share.clear()
+        share.send_keys(str(test_share))
     card.find_element(By.CSS_SELECTOR, "button.primary").click()
 
 
@@ -229,3 +240,72 @@ def test_refusals_in_words_quota_and_no_model(server, driver, project):
     assert "has no trained model yet" in refusal.text and "404" not in refusal.text
     with server.api(key) as api:
         assert api.get("/../quota").json()["remaining"] == before["remaining"]
+
+
+def test_cancel_an_auto_labeling_job_from_the_wizard(server, driver, project, monkeypatch):
+    """The worker is held before its first batch until the cancel is recorded: the job is
+    running when Cancel is clicked, whatever the machine's speed, and stops after that batch."""
+    key, name = project
+    gate = threading.Event()
+    batch = AutoLabelWorker._batch
+
+    def held(worker, job, attempt, tagger):
+        gate.wait(60)
+        return batch(worker, job, attempt, tagger)
+
+    monkeypatch.setattr(AutoLabelWorker, "_batch", held)
+    with server.api(key) as api:
+        before = api.get("/../quota").json()
+    chosen = [d.name for d in UNLABELED[:4]]  # the worker does them 2 at a time (autolabel_batch_documents)
+    try:
+        open_page(driver, server, key, f"/p/{name}/autolabel")
+        shown(driver, "#wizard-next").click()
+        shown(driver, "table.wizard-entities")
+        driver.find_element(By.ID, "wizard-next").click()
+        shown(driver, "table.wizard-docs")
+        next(b for b in driver.find_elements(By.CSS_SELECTOR, ".wizard .toolbar button") if b.text == "None").click()
+        for n in chosen:
+            driver.find_element(By.CSS_SELECTOR, f"input[data-document={n}]").click()
+        driver.find_element(By.ID, "wizard-next").click()
+        shown(driver, "#start-autolabel").click()
+        job_area = shown(driver, "#autolabel-job")
+        wait(driver, lambda d: job_area.get_attribute("data-status") == "running", timeout=30, poll=0.1)
+        assert driver.find_element(By.ID, "autolabel-status").text.startswith("Running: 0 of 4 documents done")
+        shown(driver, "#cancel-autolabel").click()
+        with server.api(key) as api:
+            (job,) = [j for j in api.get(f"/{name}/autolabel/jobs").json()["value"] if j["status"] not in (
+                "succeeded", "failed", "cancelled")]
+            url = f"/{name}/autolabel/jobs/{job['jobId']}"
+            wait(driver, lambda d: api.get(url).json()["status"] == "cancelling", poll=0.1)
+    finally:
+        gate.set()
+    wait(driver, lambda d: job_area.get_attribute("data-status") == "cancelled", timeout=60, poll=0.2)
+    words = driver.find_element(By.ID, "autolabel-status").text
+    with server.api(key) as api:
+        job = api.get(url).json()
+        after = api.get("/../quota").json()
+    r = job["result"]
+    assert job["status"] == "cancelled" and r["documents"] == 4 and r["documentsDone"] == 2
+    assert r["textRecords"] == 4 and r["textRecordsCharged"] == 2 and r["textRecordsRefunded"] == 2
+    assert after["remaining"] == before["remaining"] - 2
+    s = r["suggestions"]
+    assert words == f"The job was cancelled after 2 documents ({s} suggestion{'s' if s != 1 else ''})."
+    assert not driver.find_element(By.ID, "cancel-autolabel").is_displayed()
+
+
+def test_train_on_a_percentage_split_from_the_page(server, driver, project):
+    key, name = project
+    open_page(driver, server, key, f"/p/{name}")
+    start_training(driver, "split30", test_share=30)
+    wait(driver, lambda d: d.find_element(By.ID, "training-job").get_attribute("data-status") == "succeeded",
+         timeout=240, poll=0.5)
+    with server.api(key) as api:
+        jobs = {j["result"]["modelLabel"]: j for j in api.get(f"/{name}/train/jobs").json()["value"]}
+        summary = api.get(f"/{name}/models/split30/evaluation/summary-result").json()
+    assert jobs["split30"]["status"] == "succeeded"
+    assert jobs["split30"]["result"]["trainingConfigVersion"] == "onehot-char"
+    assert summary["evaluationOptions"] == {"kind": "percentage", "trainingSplitPercentage": 70,
+                                            "testingSplitPercentage": 30}
+    driver.find_element(By.CSS_SELECTOR, "#training-job a.model-link").click()
+    shown(driver, "table.entity-scores")
+    assert "evaluated on a 30% test split." in driver.find_element(By.CSS_SELECTOR, ".screen-head .meta").text
