@@ -86,8 +86,12 @@ def test_a_name_added_again_shows_its_own_life_unless_all_are_asked_for(api):
 def test_a_named_key_shows_its_holder_beside_its_id(server, api):
     project = api.new_project(entities=("Person",))
     alice = server.api(key=server.another_key(api.key, name="alice smith"))
-    assert alice.put(f"/{project}/documents/d", json={"text": TEXT}).status_code == 201
-    events = api.get(f"/{project}/documents/d/events", headers={"X-Min-Log-Position": "0"}).json()["value"]
+    written = alice.put(f"/{project}/documents/d", json={"text": TEXT})
+    assert written.status_code == 201
+    # Another key reads: it waits for alice's write only when it names the position.
+    seen = {"X-Min-Log-Position": written.headers["X-Log-Position"]}
+    events = api.get(f"/{project}/documents/d/events", headers=seen).json()["value"]
     actor = f"key:{alice.key.split('-')[2]} (alice smith)"
     assert [e["actor"] for e in events] == [actor]
-    assert api.get(f"/{project}/events", params={"actor": actor}).json()["value"][0]["eventType"] == "DocumentAdded"
+    by_actor = api.get(f"/{project}/events", params={"actor": actor}, headers=seen).json()["value"]
+    assert by_actor[0]["eventType"] == "DocumentAdded"

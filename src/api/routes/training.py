@@ -135,7 +135,9 @@ def training_config_versions(request: Request, principal: PrincipalDep, paging: 
     return page(request, paging, items[paging.skip:paging.skip + paging.size], paging.skip + paging.size < len(items))
 
 
-@router.post("/{projectName}/:train", status_code=202, response_class=Response)
+# Consistent: whether there are labels to train on is read from the read model, which must
+# hold the caller's own last writes.
+@router.post("/{projectName}/:train", status_code=202, response_class=Response, dependencies=[Consistent])
 def train(
     projectName: ProjectName, body: TrainBody, request: Request, container: ContainerDep,  # noqa: N803
     principal: PrincipalDep,
