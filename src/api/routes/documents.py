@@ -44,11 +44,13 @@ from api.schemas import (
     LabelBody,
     SaveLabelsBody,
 )
+from api.time_travel import AsOf, AtPosition, position_of
 from domain.application import LabelSpec, NewDocument
 from domain.offsets import OffsetMap, StringIndexType
 from domain.review_commands import SuggestionMatch
 from domain.rules import text_records
 from projections import queries
+from replay.history import History
 
 router = authoring_router()
 
@@ -107,6 +109,51 @@ def _written_document(container: ContainerDep, principal: PrincipalDep, project:
                     doc.version, doc.created_on, doc.modified_on)
 
 
+# -- time travel (atPosition, asOf): the state then, replayed from the log --------------------
+
+def _summary_of(project: Any, document: Any) -> dict[str, Any]:
+    return _summary(document.name, document.language, document.dataset, len(document.text),
+                    len(document.live_labels(project)), document.version, document.created_on, document.modified_on)
+
+
+def _document_then(project: Any, document: Any, unit: StringIndexType) -> dict:
+    """The document's body as the live route answers it, from the aggregate."""
+    offsets = OffsetMap(document.text)
+
+    def origin(label: dict[str, Any]) -> dict[str, str]:
+        o = label.get("origin")
+        return {"kind": "acceptedSuggestion", "jobId": o["job_id"], "modelLabel": o["model_label"]} if o else {
+            "kind": "user"}
+
+    def order(item: tuple[str, dict[str, Any]]) -> tuple[int, int, int]:
+        return item[1]["offset"], item[1]["length"], int(item[0][1:])  # as the read model orders them
+
+    labels = sorted(document.live_labels(project).items(), key=order)
+    pending = sorted(document.pending_suggestions(project).items(), key=order)
+    return {
+        **_summary_of(project, document),
+        "text": document.text,
+        "stringIndexType": unit.value,
+        "labels": [{**_label(i, l["entity"], l["offset"], l["length"], offsets, unit), "origin": origin(l)}
+                   for i, l in labels],
+        "suggestions": [
+            {**_label(i, s["entity"], s["offset"], s["length"], offsets, unit), "confidence": s["confidence"],
+             "modelLabel": s["model_label"], "jobId": s["job_id"], "state": s["state"]}
+            for i, s in pending
+        ],
+    }
+
+
+def _documents_then(request: Request, container: ContainerDep, principal: PrincipalDep, paging: Any,
+                    project_name: str, position: int) -> dict:
+    history = History(container.app)
+    project = history.project(principal.resource_id, project_name, position)
+    names = history.document_ids(project, position)
+    chosen = list(names.values())[paging.skip:paging.skip + paging.size]
+    documents = history.documents(project, chosen, position)
+    return page(request, paging, [_summary_of(project, d) for d in documents], paging.skip + paging.size < len(names))
+
+
 # -- documents ----------------------------------------------------------------------------
 
 @router.put("/{projectName}/documents/{documentName}", responses=created_or_updated(DocumentSummary))
@@ -142,7 +189,7 @@ def add_documents(
 @router.get("/{projectName}/documents", dependencies=[Consistent], responses=ok(Page[DocumentSummary]))
 def list_documents(
     projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep,  # noqa: N803
-    paging: PagingDep,
+    paging: PagingDep, response: Response,
     labeled: bool | None = None,
     entity: Annotated[str | None, Query(min_length=1)] = None,
     dataset: Annotated[str | None, Query(pattern="^(Train|Test)$")] = None,
@@ -151,9 +198,20 @@ def list_documents(
     model: Annotated[str | None, Query(min_length=1)] = None,
     min_confidence: Annotated[float | None, Query(alias="minConfidence", ge=0, le=1)] = None,
     max_confidence: Annotated[float | None, Query(alias="maxConfidence", ge=0, le=1)] = None,
+    at_position: AtPosition = None, as_of: AsOf = None,
 ) -> dict:
     """With `autolabeled`, `entity`, `job`, `model` and the confidence range pick the pending
-    suggestions a document must have (or not have); otherwise `entity` picks by labels."""
+    suggestions a document must have (or not have); otherwise `entity` picks by labels.
+    With `atPosition` or `asOf`, the documents as they stood then (no filters)."""
+    position = position_of(container, response, at_position, as_of)
+    if position is not None:
+        filters = {"labeled": labeled, "entity": entity, "dataset": dataset, "autolabeled": autolabeled, "job": job,
+                   "model": model, "minConfidence": min_confidence, "maxConfidence": max_confidence}
+        given = next((name for name, value in filters.items() if value is not None), None)
+        if given is not None:
+            raise ApiError(400, "InvalidArgument", f"{given} cannot be combined with atPosition or asOf: a past "
+                           "document list is replayed page by page, unfiltered.", given)
+        return _documents_then(request, container, principal, paging, projectName, position)
     pending = None
     if autolabeled is not None:
         pending = SuggestionMatch(entity, job, model, min_confidence, max_confidence)
@@ -172,9 +230,15 @@ def list_documents(
 @router.get("/{projectName}/documents/{documentName}", dependencies=[Consistent], responses=ok(Document))
 def get_document(
     projectName: ProjectName, documentName: DocumentName, response: Response, container: ContainerDep,  # noqa: N803
-    principal: PrincipalDep, unit: IndexTypeDep,
+    principal: PrincipalDep, unit: IndexTypeDep, at_position: AtPosition = None, as_of: AsOf = None,
 ) -> dict:
-    """A document with its labels, pending suggestions, version and ETag."""
+    """A document with its labels, pending suggestions, version and ETag; with `atPosition` or
+    `asOf`, as it stood then (replayed from the log, also if it was deleted since; no ETag)."""
+    position = position_of(container, response, at_position, as_of)
+    if position is not None:
+        project, document = History(container.app).document(principal.resource_id, projectName, documentName,
+                                                             position)
+        return _document_then(project, document, unit)
     with container.reads.connect() as conn:
         found = queries.get_document(conn, project_id(principal, projectName), documentName)
         if found is None:

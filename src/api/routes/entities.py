@@ -9,7 +9,9 @@ from api.response_bodies import Entity, EntityWritten, Page, created_or_updated,
 from api.routes.projects import project_row
 from api.routing import authoring_router
 from api.schemas import EntityBody
+from api.time_travel import AsOf, AtPosition, position_of
 from projections import queries
+from replay.history import History
 
 router = authoring_router()
 
@@ -25,12 +27,20 @@ def _render(entity: dict) -> dict:
 
 @router.get("/{projectName}/entities", dependencies=[Consistent], responses=ok(Page[Entity]))
 def list_entities(
-    projectName: ProjectName, request: Request, container: ContainerDep, principal: PrincipalDep, paging: PagingDep,  # noqa: N803
+    projectName: ProjectName, request: Request, response: Response, container: ContainerDep,  # noqa: N803
+    principal: PrincipalDep, paging: PagingDep, at_position: AtPosition = None, as_of: AsOf = None,
 ) -> dict:
-    """The project's entity types, with their label counts per dataset."""
-    with container.reads.connect() as conn:
-        project = project_row(conn, principal, projectName)
-        entities = queries.entity_statistics(conn, project.id)
+    """The project's entity types, with their label counts per dataset; with `atPosition` or
+    `asOf`, as they stood then (replayed from the log: every document of the project then)."""
+    position = position_of(container, response, at_position, as_of)
+    if position is not None:
+        history = History(container.app)
+        counts = history.label_counts(history.project(principal.resource_id, projectName, position), position)
+        entities = [{"category": name, "labels": dict(n)} for name, n in counts.items()]
+    else:
+        with container.reads.connect() as conn:
+            project = project_row(conn, principal, projectName)
+            entities = queries.entity_statistics(conn, project.id)
     chosen = entities[paging.skip:paging.skip + paging.size]
     return page(request, paging, [_render(e) for e in chosen], paging.skip + paging.size < len(entities))
 
