@@ -1,4 +1,4 @@
-"""The `spanledger` command: serve, manage resources and keys, inspect and rebuild projections."""
+"""The `spanledger` command: serve, manage resources and keys, inspect and rebuild projections, replay the log."""
 
 from __future__ import annotations
 
@@ -158,6 +158,16 @@ def project_files(settings: Settings, args: argparse.Namespace) -> None:
         container.close()
 
 
+def replay(settings: Settings, args: argparse.Namespace) -> None:
+    from api.replay_command import run
+
+    container = _container(settings)
+    try:
+        run(container, args)
+    finally:
+        container.close()
+
+
 def _caught_up(container: Container, attempts: int = 50) -> None:
     """The read model at the log's head: applied here, or by a server following the log."""
     import time
@@ -204,6 +214,9 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("--string-index-type", default="Utf16CodeUnit", choices=["Utf16CodeUnit", "UnicodeCodePoint"])
     pr = sub.add_parser("projections", help="read-model positions; rebuild from the log; verify against a replay")
     pr.add_argument("action", choices=["status", "rebuild", "verify"])
+    from api import replay_command  # light: the domain and the replay package, no web or ML code
+
+    replay_command.add_parser(sub, DEFAULT_RESOURCE)
     return p
 
 
@@ -222,6 +235,8 @@ def main(argv: list[str] | None = None) -> None:
             projections(settings, args.action)
         elif args.command == "projects":
             project_files(settings, args)
+        elif args.command == "replay":
+            replay(settings, args)
         else:
             resources(settings, args)
     except DomainError as error:

@@ -9,9 +9,8 @@ DocumentAdded and DocumentDeleted events. Nothing here reads the read model.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 import orjson
@@ -23,11 +22,10 @@ from domain.application import Spanledger
 from domain.document import Document
 from domain.errors import InvalidArgument, NotFound
 from domain.project import Project
-from replay.positions import head, position_at, version_at
+from replay.positions import head, notifications, position_at, version_at
 
 A = TypeVar("A", bound=Aggregate)
 _MEMBERSHIP = [Document.Created.TOPIC, Document.Deleted.TOPIC]
-_BATCH = 5000
 
 
 def resolve(recorder: ApplicationRecorder, at_position: int | None, as_of: datetime | None) -> int:
@@ -89,7 +87,7 @@ class History:
         """The project's documents as of `position` (the project as it was then), by name."""
         live: dict[str, UUID] = {}
         pid = str(project.id)
-        for notification in _notifications(self.app.recorder, position, _MEMBERSHIP):
+        for notification in notifications(self.app.recorder, position, _MEMBERSHIP):
             data = orjson.loads(notification.state)
             if data["project_id"] != pid:
                 continue
@@ -112,12 +110,3 @@ class History:
                 counts[label["entity"]][document.dataset] += 1
         return counts
 
-
-def _notifications(recorder: ApplicationRecorder, up_to: int, topics: list[str]) -> Iterator[Any]:
-    after = 0
-    while True:
-        batch = recorder.select_notifications(after, _BATCH, stop=up_to, topics=topics, inclusive_of_start=False)
-        yield from batch
-        if len(batch) < _BATCH:
-            return
-        after = batch[-1].id

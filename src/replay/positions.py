@@ -8,6 +8,7 @@ rowid or PostgreSQL's notification_id), asked here of the recorder's own connect
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -69,3 +70,14 @@ def position_at(recorder: ApplicationRecorder, moment: datetime) -> int:
         else:
             high = middle - 1
     return low
+
+
+def notifications(recorder: ApplicationRecorder, up_to: int, topics: list[str], after: int = 0,
+                  batch: int = 5000) -> Iterator[Any]:
+    """The log's notifications of these topics after `after` up to `up_to`, in order, read in batches."""
+    while True:
+        found = recorder.select_notifications(after, batch, stop=up_to, topics=topics, inclusive_of_start=False)
+        yield from found
+        if len(found) < batch:
+            return
+        after = found[-1].id
