@@ -149,11 +149,23 @@ class Document(Aggregate):
             doc.decisions.append(self.suggestion_id)
 
     class AutoLabelRejected(Event):
+        """v2 names the model, job and entity id the rejected suggestion came from, as an
+        acceptance does, so that the log reads on its own; a v1 event (stored without a
+        class_version) named the suggestion and its span only: they read as None."""
+
         TOPIC = "AutoLabelRejected"
+        class_version = 2
         suggestion_id: str
         entity: str
         offset: int
         length: int
+        entity_id: str | None
+        model_label: str | None
+        job_id: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(entity_id=None, model_label=None, job_id=None)
 
         def apply(self, doc: Document) -> None:
             doc.suggestions[self.suggestion_id]["state"] = REJECTED
@@ -397,7 +409,8 @@ class Document(Aggregate):
     def reject(self, project: Project, suggestion_id: str, actor: str, target: str = "suggestionId") -> None:
         s = self._pending(project, suggestion_id, target)
         self._trigger(self.AutoLabelRejected, actor, suggestion_id=suggestion_id, entity=s["entity"],
-                      offset=s["offset"], length=s["length"])
+                      offset=s["offset"], length=s["length"], entity_id=s["entity_id"], model_label=s["model_label"],
+                      job_id=s["job_id"])
 
     def accept_all(self, project: Project, actor: str) -> list[str]:
         """Accepts every pending suggestion, in text order; one that an earlier acceptance
