@@ -5,19 +5,15 @@ Paged queries fetch one row more than asked, so callers know whether a next page
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Row, and_, exists, func, select
 
 from domain.application import LabelStatistics
-from domain.offsets import OffsetMap
 from domain.review_commands import SuggestionMatch
 from projections.tables import (
-    audit_events,
     autolabel_jobs,
     deletion_jobs,
     documents,
@@ -223,79 +219,6 @@ def deletion_job(conn: Connection, resource_id: str, job_id: str) -> Row[Any] | 
     return conn.execute(
         select(deletion_jobs).where(deletion_jobs.c.job_id == job_id, deletion_jobs.c.resource_id == resource_id)
     ).first()
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    document: str | None = None
-    actor: str | None = None
-    event_type: str | None = None
-    since: str | None = None
-    until: str | None = None
-    after_position: int | None = None
-    from_position: int | None = None  # where the life the caller looks at began
-
-
-def life_starts(conn: Connection, project_id: str, document: str | None = None) -> list[int]:
-    """Where each life of the project (or of one of its documents) began: the positions of
-    its ProjectCreated (DocumentAdded) events. A name deleted and added again keeps its
-    aggregate and its history; these positions tell the lives apart."""
-    a = audit_events.c
-    query = select(a.position).where(a.project_id == project_id)
-    if document is None:
-        query = query.where(a.event_type == "ProjectCreated")
-    else:
-        query = query.where(a.document_name == document, a.event_type == "DocumentAdded")
-    return list(conn.scalars(query.order_by(a.position)))
-
-
-def audit_log(conn: Connection, project_id: str, where: AuditFilter, skip: int, limit: int) -> Page:
-    a = audit_events.c
-    query = select(audit_events).where(a.project_id == project_id)
-    if where.document is not None:
-        query = query.where(a.document_name == where.document)
-    if where.actor is not None:
-        query = query.where(a.actor == where.actor)
-    if where.event_type is not None:
-        query = query.where(a.event_type == where.event_type)
-    if where.since is not None:
-        query = query.where(a.occurred_at >= where.since)
-    if where.until is not None:
-        query = query.where(a.occurred_at < where.until)
-    if where.after_position is not None:
-        query = query.where(a.position > where.after_position)
-    if where.from_position is not None:
-        query = query.where(a.position >= where.from_position)
-    return _page(conn, query.order_by(a.position), skip, limit)
-
-
-def audit_offset_maps(conn: Connection, rows: list[Row[Any]]) -> dict[int, OffsetMap]:
-    """For audit rows with label offsets in texts with non-BMP characters: the offset map of
-    the text as it was at that event (from the document's latest DocumentAdded before it)."""
-    wanted = {r.aggregate_id for r in rows if r.event_type in _LABEL_EVENTS}
-    if not wanted:
-        return {}
-    a = audit_events.c
-    added = conn.execute(
-        select(a.aggregate_id, a.position, a.payload, a.astral)
-        .where(a.event_type == "DocumentAdded", a.aggregate_id.in_(wanted))
-        .order_by(a.position)
-    )
-    lives: dict[str, list[tuple[int, OffsetMap | None]]] = defaultdict(list)
-    for aggregate_id, position, payload, astral in added:
-        offset_map = OffsetMap.from_astral(astral, orjson.loads(payload)["characters"]) if astral else None
-        lives[aggregate_id].append((position, offset_map))
-    maps = {}
-    for r in rows:
-        life = lives.get(r.aggregate_id) if r.event_type in _LABEL_EVENTS else None
-        if life:
-            i = bisect_left([position for position, _ in life], r.position) - 1
-            if i >= 0 and life[i][1] is not None:
-                maps[r.position] = life[i][1]
-    return maps
-
-
-_LABEL_EVENTS = ("LabelAdded", "LabelRemoved", "AutoLabelSuggested", "AutoLabelAccepted", "AutoLabelRejected")
 
 
 def get_training_job(conn: Connection, project_id: str, job_id: str) -> Row[Any] | None:

@@ -11,6 +11,8 @@ times slower than reading the log (see bench/projection_catchup.py).
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,9 +21,12 @@ from typing import Any, Protocol
 
 import orjson
 from eventsourcing.persistence import ApplicationRecorder
-from sqlalchemy import Connection, Engine, Index, Table, insert, select, update
+from sqlalchemy import Connection, Dialect, Engine, Index, Table, insert, inspect, select, update
+from sqlalchemy.schema import CreateIndex, CreateTable
 
-from projections.tables import metadata, positions
+from projections.tables import metadata, positions, schemas
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,16 @@ class Progress:
 BULK_LOAD_EVENTS = 20_000
 
 
+def schema_fingerprint(dialect: Dialect, tables: Sequence[Table]) -> str:
+    """A digest of the tables' DDL (columns, types, constraints, indexes) as this database
+    would create them."""
+    ddl = []
+    for table in sorted(tables, key=lambda t: t.name):
+        ddl.append(str(CreateTable(table).compile(dialect=dialect)))
+        ddl.extend(sorted(str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes))
+    return hashlib.sha256("\n".join(ddl).encode()).hexdigest()
+
+
 class PositionMoved(Exception):
     """Another runner applied this batch first."""
 
@@ -95,12 +110,41 @@ class ProjectionRunner:
 
     # -- schema ---------------------------------------------------------------------------
 
-    def create_tables(self) -> None:
+    def create_tables(self) -> list[str]:
+        """Creates what is missing; a projection whose tables changed shape since they were
+        built (a new column, say) is dropped with its position, so that catching up rebuilds
+        it from the log: the read model is disposable, the log is the truth. Answers the
+        names of the projections dropped so."""
         with self.engine.begin() as conn:
-            metadata.create_all(conn, tables=[positions, *self._tables()])
+            metadata.create_all(conn, tables=[positions, schemas])
+            stale = [p for p in self.projections if self._changed(conn, p)]
+            for projection in stale:
+                log.warning("projection %s: its tables changed shape; rebuilding it from the log", projection.name)
+                metadata.drop_all(conn, tables=list(projection.tables))
+                conn.execute(positions.delete().where(positions.c.name == projection.name))
+            metadata.create_all(conn, tables=self._tables())
             self._create_indexes(conn)  # in case a bulk load was cut short (see catch_up)
             self._insert_missing_positions(conn)
+            self._store_fingerprints(conn)
         self._refresh()
+        return [p.name for p in stale]
+
+    def _changed(self, conn: Connection, projection: Projection) -> bool:
+        stored = conn.scalar(select(schemas.c.fingerprint).where(schemas.c.name == projection.name))
+        if stored is not None:
+            return stored != schema_fingerprint(conn.dialect, projection.tables)
+        # Built before fingerprints were kept: changed if a table lacks a column or has one too many.
+        inspector = inspect(conn)
+        return any(
+            inspector.has_table(table.name)
+            and {c["name"] for c in inspector.get_columns(table.name)} != {c.name for c in table.columns}
+            for table in projection.tables
+        )
+
+    def _store_fingerprints(self, conn: Connection) -> None:
+        conn.execute(schemas.delete().where(schemas.c.name.in_(self._names())))
+        conn.execute(insert(schemas), [
+            {"name": p.name, "fingerprint": schema_fingerprint(conn.dialect, p.tables)} for p in self.projections])
 
     def _indexes(self) -> list[Index]:
         """Secondary indexes: not needed to apply events, only to query the views."""
@@ -117,6 +161,7 @@ class ProjectionRunner:
             conn.execute(positions.delete().where(positions.c.name.in_(self._names())))
             metadata.create_all(conn, tables=self._tables())
             self._insert_missing_positions(conn)
+            self._store_fingerprints(conn)
         self._refresh()
 
     def _tables(self) -> list[Table]:

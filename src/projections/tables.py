@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -31,6 +32,15 @@ positions = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("position", BigInteger, nullable=False),
+)
+
+# Each projection's table definitions as last built (runner.schema_fingerprint): a projection
+# whose tables changed shape is dropped and rebuilt from the log at startup.
+schemas = Table(
+    "projection_schemas",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
 )
 
 projects = Table(
@@ -132,7 +142,33 @@ audit_events = Table(
     # DocumentAdded only: where the text has characters outside the BMP (code point
     # indexes), so label offsets in later rows can be shown in UTF-16 code units.
     Column("astral", JSON),
+    # Who owns the event (kept when its project is deleted), and the job and model it concerns
+    # (looked up through audit_refs where the event itself does not name them).
+    Column("resource_id", ID),
+    Column("project_name", String(50)),
+    Column("job_id", ID),
+    Column("model_label", String(50)),
     Index("ix_audit_project", "project_id", "document_name", "position"),
+    Index("ix_audit_resource", "resource_id", "position"),
+)
+# Partial: most events concern no job, and offset maps need only the documents' additions.
+Index("ix_audit_job", audit_events.c.job_id, audit_events.c.position,
+      sqlite_where=audit_events.c.job_id.isnot(None), postgresql_where=audit_events.c.job_id.isnot(None))
+_ADDED = audit_events.c.event_type == text("'DocumentAdded'")
+Index("ix_audit_document_added", audit_events.c.aggregate_id, audit_events.c.position,
+      sqlite_where=_ADDED, postgresql_where=_ADDED)
+
+# What the audit projection must remember to fill those columns: a project's resource and
+# name ("p:" + id), a job's model ("j:" + id), a suggestion's job and model ("s:" + document
+# id + ":" + suggestion id). All of it is fixed once recorded.
+audit_refs = Table(
+    "audit_refs",
+    metadata,
+    Column("ref", String(64), primary_key=True),
+    Column("resource_id", ID),
+    Column("project_name", String(50)),
+    Column("job_id", ID),
+    Column("model_label", String(50)),
 )
 
 # The training views' own record of each project's current incarnation (see training.py).

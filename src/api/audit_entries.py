@@ -1,0 +1,86 @@
+"""Audit rows as the API shows them: one entry per event, camelCase, offsets in the caller's
+unit; a page of them as JSON or all of them streamed as NDJSON."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import orjson
+from pydantic.alias_generators import to_camel
+
+from api.errors import ApiError
+from domain.offsets import OffsetMap, StringIndexType
+from projections.audit_queries import AuditFilter, audit_stream
+
+# Recorded on every event and shown as columns of the entry, so left out of its data.
+_ENVELOPE = {"timestamp", "actor", "project_id", "document", "originator_topic", "incarnation", "request_id",
+             "acting_for"}
+
+
+def utc(value: str | None, target: str) -> str | None:
+    """A client's time filter, in the form the events' own timestamps are stored in."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat()
+    except ValueError:
+        raise ApiError(400, "InvalidArgument", f"{target} must be an ISO 8601 date-time.", target) from None
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00, which is before year 1 in UTC
+        raise ApiError(400, "InvalidArgument", f"{target} is out of the range of dates.", target) from None
+
+
+_camel_key = cache(to_camel)  # an export converts the same few dozen keys millions of times
+
+
+def _camel(value: Any) -> Any:
+    """Event payloads are recorded snake_case; the API speaks camelCase (settings stay as given)."""
+    if isinstance(value, dict):
+        return {_camel_key(k): v if k == "settings" else _camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
+
+
+def entry(row: Any, offsets: OffsetMap | None, unit: StringIndexType) -> dict[str, Any]:
+    recorded = orjson.loads(row.payload)
+    data = _camel({k: v for k, v in recorded.items() if k not in _ENVELOPE})
+    if offsets is not None and "offset" in data:
+        data["offset"], data["length"] = offsets.span_from_code_points(data["offset"], data["length"], unit)
+    result = {
+        "position": row.position,
+        "occurredDateTime": row.occurred_at.replace("+00:00", "Z"),
+        "actor": row.actor,
+        "eventType": row.event_type,
+        "version": row.aggregate_version,
+        "data": data,
+    }
+    for key, value in (("documentName", row.document_name), ("projectName", row.project_name),
+                       ("jobId", row.job_id), ("modelLabel", row.model_label),
+                       ("requestId", recorded.get("request_id")), ("actingFor", recorded.get("acting_for"))):
+        if value is not None:
+            result[key] = value
+    return result
+
+
+def entries(rows: list[Any], maps: dict[int, OffsetMap], unit: StringIndexType,
+            lives: list[int] | None) -> list[dict[str, Any]]:
+    """The rows' entries; with `lives` (where each life began), each numbered with its life."""
+    found = [entry(r, maps.get(r.position), unit) for r in rows]
+    if lives is not None:
+        for e in found:
+            e["life"] = bisect_right(lives, e["position"])
+    return found
+
+
+def ndjson(engine: Any, where: AuditFilter, skip: int, top: int | None, unit: StringIndexType,
+           lives: list[int] | None) -> Iterator[bytes]:
+    """Every matching entry, one JSON object a line, a keyset page of rows read at a time."""
+    for rows, maps in audit_stream(engine, where, skip, top):
+        yield b"".join(orjson.dumps(e) + b"\n" for e in entries(rows, maps, unit, lives))

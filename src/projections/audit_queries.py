@@ -1,0 +1,140 @@
+"""Queries over the audit log (audit_events): a page of entries, or all of them in keyset
+pages for an export, over a resource, a project or a document, filtered."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, Row, func, select, text
+
+from domain.offsets import OffsetMap
+from projections.queries import Page
+from projections.tables import audit_events
+
+a = audit_events.c
+LABEL_EVENTS = ("LabelAdded", "LabelRemoved", "AutoLabelSuggested", "AutoLabelAccepted", "AutoLabelRejected")
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which events: of a resource, project or document (one of the first two set), and
+    matching every filter given."""
+
+    resource_id: str | None = None
+    project_id: str | None = None
+    document: str | None = None
+    project_name: str | None = None  # of any life of the name (its id may differ between them)
+    actor: str | None = None
+    event_types: tuple[str, ...] = ()
+    since: str | None = None  # ISO 8601 UTC, inclusive
+    until: str | None = None  # exclusive
+    after_position: int | None = None  # exclusive
+    to_position: int | None = None  # inclusive
+    job: str | None = None
+    model: str | None = None
+    from_position: int | None = None  # where the life the caller looks at began (inclusive)
+
+
+def _where(query: Any, f: AuditFilter) -> Any:
+    if f.resource_id is not None:
+        query = query.where(a.resource_id == f.resource_id)
+    if f.project_id is not None:
+        query = query.where(a.project_id == f.project_id)
+    if f.document is not None:
+        query = query.where(a.document_name == f.document)
+    if f.project_name is not None:
+        query = query.where(a.project_name == f.project_name)
+    if f.actor is not None:
+        # The actor as recorded, or a key's id alone ("key:ID"), whatever name it was shown with.
+        prefix = f.actor + " "
+        query = query.where((a.actor == f.actor) | (func.substr(a.actor, 1, len(prefix)) == prefix))
+    if f.event_types:
+        query = query.where(a.event_type.in_(f.event_types))
+    if f.since is not None:
+        query = query.where(a.occurred_at >= f.since)
+    if f.until is not None:
+        query = query.where(a.occurred_at < f.until)
+    if f.after_position is not None:
+        query = query.where(a.position > f.after_position)
+    if f.to_position is not None:
+        query = query.where(a.position <= f.to_position)
+    if f.from_position is not None:
+        query = query.where(a.position >= f.from_position)
+    if f.job is not None:
+        query = query.where(a.job_id == f.job)
+    if f.model is not None:
+        query = query.where(a.model_label == f.model)
+    return query
+
+
+def life_starts(conn: Connection, project_id: str, document: str | None = None) -> list[int]:
+    """Where each life of the project (or of one of its documents) began: the positions of
+    its ProjectCreated (DocumentAdded) events. A name deleted and added again keeps its
+    aggregate and its history; these positions tell the lives apart."""
+    query = select(a.position).where(a.project_id == project_id)
+    if document is None:
+        query = query.where(a.event_type == "ProjectCreated")
+    else:
+        query = query.where(a.document_name == document, a.event_type == "DocumentAdded")
+    return list(conn.scalars(query.order_by(a.position)))
+
+
+def audit_query(where: AuditFilter) -> Any:
+    return _where(select(audit_events), where).order_by(a.position)
+
+
+def audit_page(conn: Connection, where: AuditFilter, skip: int, limit: int) -> Page:
+    rows = list(conn.execute(audit_query(where).offset(skip).limit(limit + 1)))
+    return Page(rows[:limit], len(rows) > limit)
+
+
+def audit_stream(engine: Engine, where: AuditFilter, skip: int = 0, top: int | None = None,
+                 page_size: int = 2000) -> Iterator[tuple[list[Row[Any]], dict[int, OffsetMap]]]:
+    """Every matching row, in keyset pages by position, each with its offset maps. Each page
+    is read in a short transaction of its own, so an export holds one page in memory and no
+    long read open; a consumer that stops iterating stops the reading."""
+    left = top
+    while left is None or left > 0:
+        size = page_size if left is None else min(page_size, left)
+        with engine.connect() as conn:
+            page = audit_page(conn, where, skip, size)
+            maps = offset_maps(conn, page.rows)
+        if page.rows:
+            yield page.rows, maps
+        if not page.more or not page.rows:
+            return
+        where, skip = replace(where, after_position=page.rows[-1].position), 0
+        if left is not None:
+            left -= len(page.rows)
+
+
+def offset_maps(conn: Connection, rows: list[Row[Any]]) -> dict[int, OffsetMap]:
+    """For audit rows with label offsets in texts with non-BMP characters: the offset map of
+    the text as it was at that event (from the document's latest DocumentAdded before it)."""
+    wanted = sorted({r.aggregate_id for r in rows if r.event_type in LABEL_EVENTS})
+    if not wanted:
+        return {}
+    lives: dict[str, list[tuple[int, OffsetMap | None]]] = defaultdict(list)
+    for start in range(0, len(wanted), 500):
+        added = conn.execute(
+            # The literal lets PostgreSQL match the partial index ix_audit_document_added.
+            select(a.aggregate_id, a.position, a.payload, a.astral)
+            .where(a.event_type == text("'DocumentAdded'"), a.aggregate_id.in_(wanted[start:start + 500]))
+            .order_by(a.position)
+        )
+        for aggregate_id, position, payload, astral in added:
+            offset_map = OffsetMap.from_astral(astral, orjson.loads(payload)["characters"]) if astral else None
+            lives[aggregate_id].append((position, offset_map))
+    maps = {}
+    for r in rows:
+        life = lives.get(r.aggregate_id) if r.event_type in LABEL_EVENTS else None
+        if life:
+            i = bisect_left([position for position, _ in life], r.position) - 1
+            if i >= 0 and life[i][1] is not None:
+                maps[r.position] = life[i][1]
+    return maps
