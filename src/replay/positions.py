@@ -36,14 +36,31 @@ def version_at(recorder: ApplicationRecorder, aggregate_id: UUID, position: int)
             row = cursor.fetchone()
         return None if row is None else row[0]
     if isinstance(recorder, PostgresApplicationRecorder):
-        statement = SQL("SELECT originator_version FROM {schema}.{table} WHERE originator_id = %s "
-                        "AND notification_id <= %s ORDER BY originator_version DESC LIMIT 1").format(
-            schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
+        statement = _BINARY_SEARCH.format(schema=Identifier(recorder.datastore.schema),
+                                          table=Identifier(recorder.events_table_name))
         with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
-            cursor.execute(statement, (aggregate_id, position))
+            cursor.execute(statement, {"id": aggregate_id, "position": position})
             row = cursor.fetchone()
-        return None if row is None else row["originator_version"]
+        return row["lo"] or None
     raise TypeError(f"No position lookup for {type(recorder).__name__}.")
+
+
+# PostgreSQL's primary-key index holds no notification_id, so scanning an aggregate's versions
+# back from the newest fetched a table row for each (3 ms from 10,000 versions back). Versions
+# run 1..n without gaps and, the log's writers being serialised by a table lock, in the order
+# of their positions: a binary search over versions, one index lookup a step, in one statement.
+_BINARY_SEARCH = SQL("""
+WITH RECURSIVE search(lo, hi) AS (
+    SELECT 0::bigint, (SELECT max(originator_version) FROM {schema}.{table} WHERE originator_id = %(id)s)
+  UNION ALL
+    SELECT CASE WHEN e.notification_id <= %(position)s THEN (s.lo + s.hi + 1) / 2 ELSE s.lo END,
+           CASE WHEN e.notification_id <= %(position)s THEN s.hi ELSE (s.lo + s.hi + 1) / 2 - 1 END
+    FROM search s JOIN {schema}.{table} e
+      ON e.originator_id = %(id)s AND e.originator_version = (s.lo + s.hi + 1) / 2
+    WHERE s.lo < s.hi
+)
+SELECT lo FROM search WHERE lo >= coalesce(hi, 0)
+""")
 
 
 def _timestamp(notification: Any) -> datetime:
