@@ -48,21 +48,28 @@ def _camel(value: Any) -> Any:
     return value
 
 
+@cache
+def _plan(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """For a payload with these keys (events of one type and version share them): which to
+    show in the entry's data, under which name."""
+    return tuple((k, _camel_key(k)) for k in keys if k not in _ENVELOPE)
+
+
+def _data(recorded: dict[str, Any]) -> dict[str, Any]:
+    return {camel: (value if key == "settings" or type(value) not in (dict, list) else _camel(value))
+            for key, camel in _plan(tuple(recorded)) for value in (recorded[key],)}
+
+
 def entry(row: Any, offsets: OffsetMap | None, unit: StringIndexType) -> dict[str, Any]:
-    recorded = orjson.loads(row.payload)
-    data = _camel({k: v for k, v in recorded.items() if k not in _ENVELOPE})
+    """The entry of a row selected as projections.audit_queries.ENTRY_COLUMNS."""
+    position, occurred_at, actor, event_type, version, document, project, job, model, payload = row[:10]
+    recorded = orjson.loads(payload)
+    data = _data(recorded)
     if offsets is not None and "offset" in data:
         data["offset"], data["length"] = offsets.span_from_code_points(data["offset"], data["length"], unit)
-    result = {
-        "position": row.position,
-        "occurredDateTime": row.occurred_at.replace("+00:00", "Z"),
-        "actor": row.actor,
-        "eventType": row.event_type,
-        "version": row.aggregate_version,
-        "data": data,
-    }
-    for key, value in (("documentName", row.document_name), ("projectName", row.project_name),
-                       ("jobId", row.job_id), ("modelLabel", row.model_label),
+    result = {"position": position, "occurredDateTime": occurred_at.replace("+00:00", "Z"), "actor": actor,
+              "eventType": event_type, "version": version, "data": data}
+    for key, value in (("documentName", document), ("projectName", project), ("jobId", job), ("modelLabel", model),
                        ("requestId", recorded.get("request_id")), ("actingFor", recorded.get("acting_for"))):
         if value is not None:
             result[key] = value
@@ -72,7 +79,7 @@ def entry(row: Any, offsets: OffsetMap | None, unit: StringIndexType) -> dict[st
 def entries(rows: list[Any], maps: dict[int, OffsetMap], unit: StringIndexType,
             lives: list[int] | None) -> list[dict[str, Any]]:
     """The rows' entries; with `lives` (where each life began), each numbered with its life."""
-    found = [entry(r, maps.get(r.position), unit) for r in rows]
+    found = [entry(r, maps.get(r[0]), unit) for r in rows]
     if lives is not None:
         for e in found:
             e["life"] = bisect_right(lives, e["position"])
