@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -9,11 +11,12 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 
 from api import errors
 from api.deps import KeyCache
 from api.openapi import truthful_openapi
+from api.request_middleware import RequestMiddleware
 from api.responses import JsonResponse
 from api.routes import (
     audit,
@@ -23,6 +26,7 @@ from api.routes import (
     documents,
     entities,
     health,
+    metrics,
     project_files,
     projects,
     quota,
@@ -31,6 +35,7 @@ from api.routes import (
     training,
 )
 from bootstrap import Container
+from observability import logs
 
 STATIC = Path(__file__).parent / "static"
 STUDIO = Path(__file__).parent / "studio"
@@ -52,8 +57,22 @@ class StudioFiles(StaticFiles):
         return response
 
 
+class SpanledgerApi(FastAPI):
+    """FastAPI with the request middleware (id, log line, metrics) outside all of Starlette's
+    own, so that it also sees the 500 answered for an unexpected error."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestMiddleware(super().build_middleware_stack(), self.state.container.metrics)
+
+
 def create_app(container: Container) -> FastAPI:
-    app = FastAPI(
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        logs.configure(container.settings.log_format)  # now: uvicorn has set up its loggers by then
+        yield
+
+    app = SpanledgerApi(
+        lifespan=lifespan,
         title="spanledger",
         summary="Event-sourced custom NER labeling with auto-labeling, in the style of Azure's text authoring API.",
         default_response_class=JsonResponse,
@@ -82,7 +101,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.keys = KeyCache()
     app.openapi = lambda: truthful_openapi(app)
     errors.install(app)
-    for module in (health, runtime, projects, project_files, deployments, training, autolabel, review, quota, entities, document_files,
+    for module in (health, metrics, runtime, projects, project_files, deployments, training, autolabel, review, quota, entities, document_files,
                    documents, audit):
         app.include_router(module.router)
     return app

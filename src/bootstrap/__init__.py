@@ -12,12 +12,16 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from bootstrap.event_metadata import RequestMetadataTranscoder
 from bootstrap.settings import Settings
 from domain.application import LabelStatistics, Spanledger
 from jobs.artifacts import ArtifactStore
+from observability.metrics import Metrics
+from observability.read_model_metrics import ReadModelCollector
 from projections import queries
 from projections.audit import AuditProjection
 from projections.autolabel import AutoLabelProjection
@@ -44,6 +48,7 @@ class Container:
     # safe (a document before its labels: an ETag is never newer than the labels it comes with).
     reads: Engine = field(init=False)
     artifacts: ArtifactStore = field(init=False)
+    metrics: Metrics = field(init=False)
     follower: Follower | None = None
     worker: TrainingWorker | None = None
     autolabel_worker: AutoLabelWorker | None = None
@@ -57,6 +62,8 @@ class Container:
         self.reads = self.engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else self.engine
         # Model files and evaluation results: on the local disk, also with PostgreSQL.
         self.artifacts = ArtifactStore(self.settings.data_dir / "artifacts")
+        self.metrics = Metrics(ReadModelCollector(self.app.recorder.max_notification_id, self.runner.positions,
+                                                  self.reads))
 
     def remember_write(self, key_id: str, position: int) -> None:
         with self._written_lock:
@@ -101,9 +108,12 @@ class Container:
 
 
 def event_store_env(settings: Settings) -> dict[str, str]:
+    # Events written while serving a request record its id (bootstrap.event_metadata).
+    transcoder = {"TRANSCODER_TOPIC": get_topic(RequestMetadataTranscoder)}
     if settings.uses_postgres:
         url = make_url(settings.database_url)
         return {
+            **transcoder,
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "APPLICATION_RECORDER_TOPIC": "bootstrap.pg_recorder:UnpipelinedApplicationRecorder",
             "POSTGRES_DBNAME": url.database or "",
@@ -113,7 +123,8 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_PASSWORD": url.password or "",
         }
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(settings.data_dir / "events.sqlite")}
+    return {**transcoder, "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.data_dir / "events.sqlite")}
 
 
 def read_model_engine(settings: Settings) -> Engine:
@@ -177,11 +188,13 @@ def build(settings: Settings | None = None, *, follow: bool = False, work: bool 
             lease=timedelta(seconds=settings.training_lease_seconds), max_epochs=settings.training_max_epochs,
             max_seconds=settings.training_max_seconds, threads=settings.training_threads,
         )
+        container.worker.on_ended.append(container.metrics.job_ended)
         container.worker.start()
         container.autolabel_worker = AutoLabelWorker(
             app, container.reads, container.artifacts, lease=timedelta(seconds=settings.autolabel_lease_seconds),
             batch_documents=settings.autolabel_batch_documents, batch_characters=settings.autolabel_batch_characters,
         )
+        container.autolabel_worker.on_ended.append(container.metrics.job_ended)
         container.autolabel_worker.start()
         if container.follower is not None:
             container.follower.on_applied += [container.worker.wake, container.autolabel_worker.wake]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,12 @@ class Settings(BaseSettings):
     autolabel_lease_seconds: float = 60.0
     autolabel_batch_documents: int = 512
     autolabel_batch_characters: int = 64_000
+
+    # Log lines as JSON objects, one a line (for a log shipper), or as text (for a terminal).
+    log_format: Literal["json", "text"] = "text"
+    # GET /metrics answers without an API key (a Prometheus scraper has none, and the metrics
+    # name no project or document); set a token to require `Authorization: Bearer TOKEN`.
+    metrics_token: str | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -60,6 +60,10 @@ class AutoLabelWorker(JobWorker):
                 return job
         return None
 
+    def status_of(self, job: AutoLabelJob) -> str | None:
+        current = self.app.autolabel_job(job.id)
+        return current.status if current is not None else None
+
     def run(self, job: AutoLabelJob) -> None:
         """Works the claimed attempt to its end (or until the worker stops, or loses the job)."""
         attempt = job.attempt

@@ -110,6 +110,10 @@ class TrainingWorker(JobWorker):
                 return job
         return None
 
+    def status_of(self, job: TrainingJob) -> str | None:
+        current = self.app.training_job(job.id)
+        return current.status if current is not None else None
+
     # -- one job --------------------------------------------------------------------------
 
     def run(self, job: TrainingJob) -> None:

@@ -7,11 +7,15 @@ import logging
 import os
 import socket
 import threading
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
 log = logging.getLogger(__name__)
+
+ENDED = frozenset({"succeeded", "failed", "cancelled", "partiallyCompleted"})
 
 
 def worker_name() -> str:
@@ -28,12 +32,18 @@ class JobWorker(ABC):
         self._stop = threading.Event()
         self._wake = threading.Event()  # new jobs may be in the read model
         self._thread: threading.Thread | None = None
+        # Told (kind, status, seconds) when an attempt of this worker's ended its job (metrics).
+        self.on_ended: list[Callable[[str, str, float], None]] = []
 
     @abstractmethod
     def claim_next(self) -> Any: ...
 
     @abstractmethod
     def run(self, job: Any) -> None: ...
+
+    @abstractmethod
+    def status_of(self, job: Any) -> str | None:
+        """The job's status as recorded now (after `run`)."""
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name=f"{self.kind}-worker", daemon=True)
@@ -51,13 +61,25 @@ class JobWorker(ABC):
         """The read model moved on: look for work now rather than at the next poll."""
         self._wake.set()
 
+    def _report_end(self, job: Any, seconds: float) -> None:
+        """Reports an attempt that ended its job; one left to its lease (lost, or the worker
+        stopping) is not an end."""
+        if not self.on_ended:
+            return
+        status = self.status_of(job)
+        if status in ENDED:
+            for listener in self.on_ended:
+                listener(self.kind, status, seconds)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
             try:
                 job = self.claim_next()
                 if job is not None:
+                    started = time.monotonic()
                     self.run(job)
+                    self._report_end(job, time.monotonic() - started)
                     continue
             except Exception:
                 log.exception("%s worker step failed", self.kind)
