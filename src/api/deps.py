@@ -12,6 +12,7 @@ from fastapi import Depends, Header, Path, Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
+from api.acting_for import ACTING_FOR_HEADER, DESCRIPTION, MAX_ACTING_FOR, acting_principal
 from api.errors import ApiError
 from bootstrap import Container
 from domain.application import Principal
@@ -84,6 +85,7 @@ async def authenticate(request: Request) -> Principal:
         if principal is None:
             raise ApiError(401, "Unauthorized", "The API key is not valid or was revoked.", KEY_HEADER)
         keys.put(key, principal)
+    principal = acting_principal(request, principal)  # checks X-Acting-For, still before the body
     request.state.principal = principal
     return principal
 
@@ -91,8 +93,14 @@ async def authenticate(request: Request) -> Principal:
 API_KEY = APIKeyHeader(name=KEY_HEADER, auto_error=False, description="An API key of the resource.")
 
 
-async def get_principal(request: Request, _: Annotated[str | None, Security(API_KEY)] = None) -> Principal:
-    """The caller (the key was checked before the body was read; `API_KEY` documents it)."""
+ActingFor = Annotated[str | None, Header(alias=ACTING_FOR_HEADER, description=DESCRIPTION,
+                                         json_schema_extra={"maxLength": MAX_ACTING_FOR})]
+
+
+async def get_principal(request: Request, _: Annotated[str | None, Security(API_KEY)] = None,
+                        _acting_for: ActingFor = None) -> Principal:
+    """The caller (the key and X-Acting-For were checked before the body was read;
+    `API_KEY` and `ActingFor` document them)."""
     return await authenticate(request)
 
 
