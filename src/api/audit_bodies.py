@@ -35,6 +35,7 @@ class Step(Shape):
     position: int
     occurred_date_time: str
     actor: str | None
+    request_id: str | None = Field(default=None, description="the request that wrote it (X-Request-Id)")
     cause: str | None = Field(default=None, description="why a label went without a user removing it alone "
                               "(entityRemoved)")
     label_id: str | None = Field(default=None, description="the label an acceptance made, or that superseded it")

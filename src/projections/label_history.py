@@ -8,6 +8,7 @@ and the history shows both. Offsets here are code points, as recorded.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -17,10 +18,11 @@ import orjson
 _SAME_WRITE_SECONDS = 0.005
 
 
-def _step(row: Any, action: str, **extra: Any) -> dict[str, Any]:
+def _step(row: Any, data: dict[str, Any], action: str, **extra: Any) -> dict[str, Any]:
     step = {"action": action, "position": row.position, "occurredDateTime": row.occurred_at.replace("+00:00", "Z"),
-            "actor": row.actor}
-    step.update({k: v for k, v in extra.items() if v is not None})
+            "actor": row.actor, "requestId": data.get("request_id")}
+    step.update(extra)
+    step = {k: v for k, v in step.items() if v is not None}
     return step
 
 
@@ -67,45 +69,46 @@ def label_history(rows: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str,
         kind = row.event_type
         data = orjson.loads(row.payload)
         with_document = imported(row, data)
+        step = partial(_step, row, data)
         if kind == "LabelAdded":
             labels[data["label_id"]] = {
                 "labelId": data["label_id"], **_span(data), "state": "live",
-                "origin": {"kind": "import" if with_document else "hand"}, "history": [_step(row, "added")]}
+                "origin": {"kind": "import" if with_document else "hand"}, "history": [step("added")]}
         elif kind == "LabelRemoved" and data["label_id"] in labels:
             label = labels[data["label_id"]]
             label["state"] = "gone"
-            label["history"].append(_step(row, "removed", cause=data.get("cause")))
+            label["history"].append(step("removed", cause=data.get("cause")))
         elif kind == "AutoLabelSuggested":
             suggestions[data["suggestion_id"]] = {
                 "suggestionId": data["suggestion_id"], **_span(data), "confidence": data["confidence"],
                 "jobId": data["job_id"], "modelLabel": data["model_label"], "state": "pending",
-                "history": [_step(row, "suggested")]}
+                "history": [step("suggested")]}
         elif kind == "AutoLabelAccepted":
             origin = {"kind": "suggestion", "suggestionId": data["suggestion_id"], "jobId": data["job_id"],
                       "modelLabel": data["model_label"]}
             labels[data["label_id"]] = {"labelId": data["label_id"], **_span(data), "state": "live", "origin": origin,
-                                        "history": [_step(row, "accepted")]}
-            _decide(suggestions, data["suggestion_id"], "accepted", _step(row, "accepted", labelId=data["label_id"]))
+                                        "history": [step("accepted")]}
+            _decide(suggestions, data["suggestion_id"], "accepted", step("accepted", labelId=data["label_id"]))
         elif kind == "AutoLabelRejected":
-            _decide(suggestions, data["suggestion_id"], "rejected", _step(row, "rejected"))
+            _decide(suggestions, data["suggestion_id"], "rejected", step("rejected"))
         elif kind == "AutoLabelSuperseded":
             _decide(suggestions, data["suggestion_id"], "superseded",
-                    _step(row, "superseded", labelId=data["label_id"]))
+                    step("superseded", labelId=data["label_id"]))
         elif kind == "AutoLabelDecisionUndone":
-            _decide(suggestions, data["suggestion_id"], "pending", _step(row, "undone"))
+            _decide(suggestions, data["suggestion_id"], "pending", step("undone"))
             label = labels.get(data.get("label_id") or "")
             if label is not None:
                 label["state"] = "gone"
-                label["history"].append(_step(row, "undone"))
+                label["history"].append(step("undone"))
         elif kind == "AutoLabelDiscarded":
             for suggestion_id in data["suggestion_ids"]:
-                _decide(suggestions, suggestion_id, "discarded", _step(
-                    row, "discarded", trainingJobId=data["training_job_id"], reason=data.get("reason")))
+                _decide(suggestions, suggestion_id, "discarded", step(
+                    "discarded", trainingJobId=data["training_job_id"], reason=data.get("reason")))
         elif kind == "DocumentDeleted":
             for life in (*labels.values(), *suggestions.values()):
                 if life["state"] in ("live", "pending"):
                     life["state"] = "gone"
-                    life["history"].append(_step(row, "documentDeleted"))
+                    life["history"].append(step("documentDeleted"))
     return list(labels.values()), list(suggestions.values())
 
 

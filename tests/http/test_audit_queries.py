@@ -71,6 +71,13 @@ def test_filters_by_actor_types_times_and_positions(server, api):
         "DocumentAdded"]
     assert api.get(server.base_url + EVENTS, params={"toPosition": -1}).status_code == 400
 
+    # A key's id alone also finds what it wrote acting for someone (X-Acting-For).
+    acted = alice.post(f"/{project}/documents/d/labels", json={"category": "Person", "offset": 10, "length": 3},
+                       headers={"X-Acting-For": "bob"})
+    assert acted.status_code == 201
+    found = _resource(server, alice, actor=alice_id, eventType="LabelAdded")["value"]
+    assert len(found) == 1 and found[0]["actor"].startswith(alice_id + " ")
+
 
 def test_job_and_model_reach_the_decisions_on_their_suggestions(server, api):
     project = api.new_project(entities=("Person",))

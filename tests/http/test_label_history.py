@@ -24,8 +24,8 @@ def test_each_label_and_suggestion_from_its_creation_to_its_end(server, api):
     project = api.new_project(entities=("Person",))
     api.put(f"/{project}/documents/d", json={"text": TEXT})
     api.put(f"/{project}/documents/other", json={"text": "x"})  # the hand label is a write of its own
-    assert api.post(f"/{project}/documents/d/labels", json={"category": "Person", "offset": 3,
-                                                           "length": 3}).status_code == 201
+    added = api.post(f"/{project}/documents/d/labels", json={"category": "Person", "offset": 3, "length": 3})
+    assert added.status_code == 201
     suggest(server, api, project, "d", [("Person", 6, 3, 0.9, "j1"), ("Person", 10, 3, 0.4, "j2"),
                                         ("Person", 18, 3, 0.7, "j1")])
     assert api.post(f"/{project}/documents/d/suggestions/S1/:accept").status_code == 200  # -> L2
@@ -45,6 +45,8 @@ def test_each_label_and_suggestion_from_its_creation_to_its_end(server, api):
     assert (hand["offset"], hand["length"]) == (3, 3)  # UTF-16 by default, as it was added
     assert (accepted["offset"], accepted["length"]) == (7, 3)  # suggested at code point 6
     assert hand["history"][1]["actor"] == me
+    if "x-request-id" in added.headers:  # each step names the request that wrote it
+        assert hand["history"][0]["requestId"] == added.headers["x-request-id"]
     assert accepted["origin"] == {"kind": "suggestion", "suggestionId": "S1", "jobId": "j1", "modelLabel": "m1"}
     assert (accepted["state"], _actions(accepted)) == ("live", ["accepted"])
 
