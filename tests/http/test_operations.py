@@ -195,6 +195,18 @@ def test_a_request_id_is_answered_and_recorded_on_every_event_the_request_writes
     assert api.get(f"/{project}").headers["X-Request-Id"] != api.get(f"/{project}").headers["X-Request-Id"]
 
 
+def test_an_unexpected_error_is_answered_with_its_request_id_and_counted(server):
+    async def broken() -> None:
+        raise RuntimeError("a bug, on purpose")
+
+    server.app.add_api_route("/broken-for-this-test", broken, include_in_schema=False)
+    with httpx.Client(base_url=server.base_url) as client:
+        answer = client.get("/broken-for-this-test", headers={"X-Request-Id": "broken-1"})
+    assert answer.status_code == 500 and answer.headers["X-Request-Id"] == "broken-1"
+    series = (("method", "GET"), ("route", "/broken-for-this-test"), ("status", "500"))
+    wait_until(lambda: samples(server)["spanledger_http_requests_total"].get(series) == 1, 5)
+
+
 @pytest.fixture
 def request_log():
     """The API's request lines, as the JSON formatter writes them."""
