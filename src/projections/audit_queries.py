@@ -102,20 +102,24 @@ def audit_stream(engine: Engine, where: AuditFilter, skip: int = 0, top: int | N
                  page_size: int = 2000) -> Iterator[tuple[list[Row[Any]], dict[int, OffsetMap]]]:
     """Every matching row, in keyset pages by position, each with its offset maps. Each page
     is read in a short transaction of its own, so an export holds one page in memory and no
-    long read open; a consumer that stops iterating stops the reading."""
+    long read open (which would keep SQLite's WAL from being checkpointed); a consumer that
+    stops iterating stops the reading. The pages share one connection: each pooled
+    connection keeps a page cache of its own, and rotating through the pool would fill them
+    all."""
     left = top
-    while left is None or left > 0:
-        size = page_size if left is None else min(page_size, left)
-        with engine.connect() as conn:
+    with engine.connect() as conn:
+        while left is None or left > 0:
+            size = page_size if left is None else min(page_size, left)
             page = audit_page(conn, where, skip, size)
             maps = offset_maps(conn, page.rows)
-        if page.rows:
-            yield page.rows, maps
-        if not page.more or not page.rows:
-            return
-        where, skip = replace(where, after_position=page.rows[-1][0]), 0
-        if left is not None:
-            left -= len(page.rows)
+            conn.rollback()
+            if page.rows:
+                yield page.rows, maps
+            if not page.more or not page.rows:
+                return
+            where, skip = replace(where, after_position=page.rows[-1][0]), 0
+            if left is not None:
+                left -= len(page.rows)
 
 
 def offset_maps(conn: Connection, rows: list[Row[Any]]) -> dict[int, OffsetMap]:
