@@ -88,12 +88,20 @@ class AuditProjection:
     tables = (audit_events, audit_refs)
 
     def apply(self, conn: Connection, events: Sequence[Event]) -> None:
-        refs = self._refs(conn, events)
-        insert_rows(conn, audit_events, _COLUMNS, [self._row(e, refs) for e in events])
+        known = self._refs(conn, events)
+        rows = []
+        refs = dict(known)
+        for e in events:
+            # What the log states up to this event only: a batch's later events must not inform
+            # its earlier ones (a job's QuotaReserved precedes its start), or batch cuts would matter.
+            for ref, fields in _refs_stated(e):
+                refs.setdefault(ref, fields)
+            rows.append(self._row(e, refs))
+        insert_rows(conn, audit_events, _COLUMNS, rows)
 
     def _refs(self, conn: Connection, events: Sequence[Event]) -> dict[str, dict[str, Any]]:
-        """The facts the batch's events need: those stated earlier in the log (read once per
-        batch) and those the batch states itself (stored for later batches)."""
+        """The facts the batch's events need that earlier batches stated (read once per batch);
+        those the batch states itself are stored for later batches."""
         stated: dict[str, dict[str, Any]] = {}
         needed: set[str] = set()
         for event in events:
@@ -110,7 +118,7 @@ class AuditProjection:
         new = [(ref, f.get("resource_id"), f.get("project_name"), f.get("job_id"), f.get("model_label"))
                for ref, f in stated.items() if ref not in known]
         insert_rows(conn, audit_refs, ("ref", "resource_id", "project_name", "job_id", "model_label"), new)
-        return {**stated, **known}
+        return known
 
     @staticmethod
     def _row(e: Event, refs: dict[str, dict[str, Any]]) -> tuple[Any, ...]:

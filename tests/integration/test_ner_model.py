@@ -1,6 +1,8 @@
 """A real flair model, trained small: it learns, it survives being saved and loaded, and
 training it twice on the same data gives the same predictions (seeded)."""
 
+import pytest
+
 from ner.evaluation import evaluate
 from ner.model import Tagger, train
 from ner.recipes import onehot_char
@@ -22,7 +24,10 @@ def test_a_small_model_learns_and_predicts_the_same_after_loading_and_retraining
     texts = [d.text for d in test_docs]
     predicted = Tagger(first.path).predict(texts)  # loaded from its file, as a worker does
     again = Tagger(second.path).predict(texts)
-    assert predicted == again and [s.score for d in predicted for s in d] == [s.score for d in again for s in d]
+    # Same spans; scores equal up to float reassociation (threads sized to free cores may differ).
+    assert [[(s.start, s.end, s.label) for s in d] for d in predicted] == [[(s.start, s.end, s.label) for s in d]
+                                                                         for d in again]
+    assert [s.score for d in predicted for s in d] == pytest.approx([s.score for d in again for s in d], abs=1e-6)
     assert evaluate([d.spans for d in test_docs], predicted).micro.f1 > 0.5
     assert all(texts[i][s.start:s.end].strip() == texts[i][s.start:s.end] for i, spans in enumerate(predicted)
                for s in spans)
