@@ -28,11 +28,11 @@ from pathlib import Path
 import orjson
 
 from common import Http, backends, machine, parser, served, store
-from domain.application import LabelSpec, NewDocument
-from domain.offsets import StringIndexType
-from ner.conll import read_conll
-from ner.model import Tagger, train
-from ner.recipes import default_recipe, onehot_char
+from spanledger.domain.application import LabelSpec, NewDocument
+from spanledger.domain.offsets import StringIndexType
+from spanledger.ner.conll import read_conll
+from spanledger.ner.model import Tagger, train
+from spanledger.ner.recipes import default_recipe, onehot_char
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ncbi-disease"
 ACTOR = "key:bench"

@@ -27,9 +27,9 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from bootstrap import Container, build  # noqa: E402
-from bootstrap.databases import drop_database, ensure_database  # noqa: E402
-from bootstrap.settings import Settings  # noqa: E402
+from spanledger.bootstrap import Container, build  # noqa: E402
+from spanledger.bootstrap.databases import drop_database, ensure_database  # noqa: E402
+from spanledger.bootstrap.settings import Settings  # noqa: E402
 
 POSTGRES = os.environ.get("SPANLEDGER_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 
@@ -86,7 +86,7 @@ def served(container: Container) -> Iterator[Server]:
            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     if settings.database_url:
         env["SPANLEDGER_DATABASE_URL"] = settings.database_url
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "spanledger.api.cli", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         output = ""

@@ -16,8 +16,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from ner.conll import read_conll  # noqa: E402
-from ner.spans import LabeledText, Span  # noqa: E402
+from spanledger.ner.conll import read_conll  # noqa: E402
+from spanledger.ner.spans import LabeledText, Span  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 GUM_TYPES = {"person", "place", "organization", "time", "abstract", "event"}

@@ -12,8 +12,8 @@ import time
 import orjson
 
 from common import Http, backends, bench_project, machine, parser, percentile, served, store
-from domain import ids
-from domain.application import LabelSpec, NewDocument
+from spanledger.domain import ids
+from spanledger.domain.application import LabelSpec, NewDocument
 
 LABELS = 10
 

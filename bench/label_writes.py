@@ -13,8 +13,8 @@ from __future__ import annotations
 import time
 
 from common import Http, backends, bench_project, machine, parser, served, store
-from domain import ids
-from domain.application import NewDocument
+from spanledger.domain import ids
+from spanledger.domain.application import NewDocument
 
 LABELS = 20
 WORD = "Name "

@@ -20,11 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from common import machine
-from ner.conll import read_conll
-from ner.evaluation import evaluate
-from ner.model import Tagger, train
-from ner.recipes import default_recipe, onehot_char
-from ner.spans import LabeledText, Span
+from spanledger.ner.conll import read_conll
+from spanledger.ner.evaluation import evaluate
+from spanledger.ner.model import Tagger, train
+from spanledger.ner.recipes import default_recipe, onehot_char
+from spanledger.ner.spans import LabeledText, Span
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPORA = {

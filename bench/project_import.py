@@ -18,8 +18,8 @@ import time
 from uuid import uuid4
 
 from common import Http, backends, bench_project, machine, parser, served, store
-from domain import ids
-from domain.document import Document
+from spanledger.domain import ids
+from spanledger.domain.document import Document
 
 SENTENCE = "Alice Smith met Bob Jones in Paris. "
 

@@ -17,8 +17,8 @@ import time
 import orjson
 
 from common import backends, bench_project, best_of, machine, parser, store
-from domain import ids
-from domain.application import NewDocument
+from spanledger.domain import ids
+from spanledger.domain.application import NewDocument
 
 LABELS_PER_DOCUMENT = 200
 

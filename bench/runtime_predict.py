@@ -19,7 +19,7 @@ import orjson
 
 from autolabel_throughput import DATA, flair_predict, project_with_model, train_model
 from common import backends, machine, parser, served, store
-from ner.conll import read_conll
+from spanledger.ner.conll import read_conll
 
 BATCH = 25
 

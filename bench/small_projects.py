@@ -33,13 +33,13 @@ from pathlib import Path
 
 from common import machine
 from corpora import CORPORA
-from ner import calibration
-from ner.evaluation import evaluate
-from ner.model import Tagger, train
-from ner.postprocess import choose, merge_adjacent
-from ner.recipes import default_recipe
-from ner.spans import Span
 from ner_quality import spacy_system
+from spanledger.ner import calibration
+from spanledger.ner.evaluation import evaluate
+from spanledger.ner.model import Tagger, train
+from spanledger.ner.postprocess import choose, merge_adjacent
+from spanledger.ner.recipes import default_recipe
+from spanledger.ner.spans import Span
 
 SIZES = (10, 25, 50)
 SEEDS = (13, 14, 15)

@@ -18,9 +18,9 @@ from datetime import timedelta
 import orjson
 
 from common import Http, backends, best_of, machine, parser, percentile, served, store
-from domain.document import Document
 from label_view_reads import build_documents
-from replay.history import History
+from spanledger.domain.document import Document
+from spanledger.replay.history import History
 
 POINTS = 50
 

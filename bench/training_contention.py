@@ -41,9 +41,9 @@ MODES = {
 def one_run(mode: str, epochs: int) -> None:
     """In a child: train and print the median epoch time (after the first)."""
     from corpora import DATA, join_sentences
-    from ner.conll import read_conll
-    from ner.model import train
-    from ner.recipes import default_recipe
+    from spanledger.ner.conll import read_conll
+    from spanledger.ner.model import train
+    from spanledger.ner.recipes import default_recipe
 
     docs = join_sentences(read_conll(DATA / "ncbi-disease" / "train.tsv", 400), 2000)[:10]
     marks = [time.perf_counter()]

@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import flair  # noqa: E402
 import torch  # noqa: E402
 
-from ner.conll import read_conll  # noqa: E402
-from ner.model import Tagger, train  # noqa: E402
-from ner.recipes import by_name  # noqa: E402
+from spanledger.ner.conll import read_conll  # noqa: E402
+from spanledger.ner.model import Tagger, train  # noqa: E402
+from spanledger.ner.recipes import by_name  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "wnut17"
 

@@ -20,10 +20,10 @@ import psycopg
 import pytest
 import uvicorn
 
-from api.app import create_app
-from bootstrap import Container, build
-from bootstrap.databases import drop_database, ensure_database
-from bootstrap.settings import Settings
+from spanledger.api.app import create_app
+from spanledger.bootstrap import Container, build
+from spanledger.bootstrap.databases import drop_database, ensure_database
+from spanledger.bootstrap.settings import Settings
 from tests import conformance
 
 POSTGRES = os.environ.get("SPANLEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
@@ -186,9 +186,9 @@ def api(server: LiveServer) -> Iterator[Api]:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real flair model (Person, Org) trained once for the session on tests.training_data."""
-    from ner.model import train
-    from ner.recipes import onehot_char
-    from ner.spans import LabeledText, Span
+    from spanledger.ner.model import train
+    from spanledger.ner.recipes import onehot_char
+    from spanledger.ner.spans import LabeledText, Span
     from tests.training_data import documents
 
     texts = [LabeledText(d.text, tuple(Span(l.offset, l.offset + l.length, l.category) for l in labels), d.name)

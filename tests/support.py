@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 from sqlalchemy import Engine, select
 
-from projections.tables import metadata, positions
+from spanledger.projections.tables import metadata, positions
 
 
 def dump_read_model(engine: Engine) -> dict[str, list[bytes]]:
@@ -31,8 +31,8 @@ def install_model(container, resource_id, project_name: str, label: str, model_f
     trained once per test session (see the `tiny_model` fixture), without training again."""
     from datetime import UTC, datetime, timedelta
 
-    from ner.model import Tagger
-    from ner.recipes import onehot_char
+    from spanledger.ner.model import Tagger
+    from spanledger.ner.recipes import onehot_char
 
     app = container.app
     job, _ = app.request_training(resource_id, project_name, model_label=label, config_version="onehot-char",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from domain.application import LabelSpec, NewDocument
+from spanledger.domain.application import LabelSpec, NewDocument
 
 PEOPLE = ["Alice Smith", "Bob Jones", "Carla Diaz", "Dmitri Ivanov", "Emma Brown", "Farid Khan",
           "Grace Lee", "Hiro Tanaka", "Ines Silva", "Jonas Berg", "Kofi Mensah", "Lena Novak"]
@@ -38,7 +38,7 @@ def documents(count: int, seed: int = 7) -> list[tuple[NewDocument, list[LabelSp
 
 def add_labeled_project(app, resource_id, count: int = 30, entities=("Person", "Org"), actor: str = "key:test") -> None:
     """Project "p" of the resource with `entities` and `count` documents labeled as above."""
-    from domain.offsets import StringIndexType
+    from spanledger.domain.offsets import StringIndexType
 
     app.put_project(resource_id, "p", {"language": "en"}, actor)
     for entity in entities:

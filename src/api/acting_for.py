@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from api.errors import ApiError
-from domain.application import Principal
-from domain.rules import name_problem
-from observability.request_context import current_request
+from spanledger.api.errors import ApiError
+from spanledger.domain.application import Principal
+from spanledger.domain.rules import name_problem
+from spanledger.observability.request_context import current_request
 
 ACTING_FOR_HEADER = "X-Acting-For"
 ACTOR_COLUMN_CHARACTERS = 64  # projections.tables: the actor columns

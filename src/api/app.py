@@ -13,12 +13,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import ASGIApp, Scope
 
-from api import errors
-from api.deps import KeyCache
-from api.openapi import truthful_openapi
-from api.request_middleware import RequestMiddleware
-from api.responses import JsonResponse
-from api.routes import (
+from spanledger.api import errors
+from spanledger.api.deps import KeyCache
+from spanledger.api.openapi import truthful_openapi
+from spanledger.api.request_middleware import RequestMiddleware
+from spanledger.api.responses import JsonResponse
+from spanledger.api.routes import (
     audit,
     autolabel,
     deployments,
@@ -34,8 +34,8 @@ from api.routes import (
     runtime,
     training,
 )
-from bootstrap import Container
-from observability import logs
+from spanledger.bootstrap import Container
+from spanledger.observability import logs
 
 STATIC = Path(__file__).parent / "static"
 STUDIO = Path(__file__).parent / "studio"

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from api.response_bodies import Event, Page, Shape
+from spanledger.api.response_bodies import Event, Page, Shape
 
 NDJSON = "application/x-ndjson"
 

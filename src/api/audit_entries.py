@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 from pydantic.alias_generators import to_camel
 
-from api.errors import ApiError
-from domain.offsets import OffsetMap, StringIndexType
-from projections.audit_queries import AuditFilter, audit_stream
+from spanledger.api.errors import ApiError
+from spanledger.domain.offsets import OffsetMap, StringIndexType
+from spanledger.projections.audit_queries import AuditFilter, audit_stream
 
 # Recorded on every event and shown as columns of the entry, so left out of its data.
 _ENVELOPE = {"timestamp", "actor", "project_id", "document", "originator_topic", "incarnation", "request_id",

@@ -9,11 +9,11 @@ import signal
 import sys
 import threading
 
-from bootstrap import Container, build
-from bootstrap.databases import ensure_database
-from bootstrap.settings import Settings
-from domain.errors import DomainError
-from projections.runner import Progress
+from spanledger.bootstrap import Container, build
+from spanledger.bootstrap.databases import ensure_database
+from spanledger.bootstrap.settings import Settings
+from spanledger.domain.errors import DomainError
+from spanledger.projections.runner import Progress
 
 DEFAULT_RESOURCE = "default"
 
@@ -31,7 +31,7 @@ def _container(settings: Settings, *, follow: bool = False, work: bool = False) 
 def serve(settings: Settings) -> None:
     import uvicorn
 
-    from api.app import create_app
+    from spanledger.api.app import create_app
 
     container = _container(settings, follow=True, work=True)
     try:
@@ -72,8 +72,8 @@ def projections(settings: Settings, action: str) -> None:
         runner = container.runner
         head = container.app.recorder.max_notification_id() or 0
         if action == "verify":
-            from bootstrap.databases import scratch_read_model
-            from projections.verify import verify
+            from spanledger.bootstrap.databases import scratch_read_model
+            from spanledger.projections.verify import verify
 
             with scratch_read_model(settings) as scratch:
                 report = verify(runner, scratch)
@@ -121,11 +121,11 @@ def project_files(settings: Settings, args: argparse.Namespace) -> None:
 
     import orjson
 
-    from api.project_export import current_file
-    from api.project_folders import read_folder, write_folder
-    from domain import ids
-    from domain.offsets import StringIndexType
-    from projections import queries
+    from spanledger.api.project_export import current_file
+    from spanledger.api.project_folders import read_folder, write_folder
+    from spanledger.domain import ids
+    from spanledger.domain.offsets import StringIndexType
+    from spanledger.projections import queries
 
     container = _container(settings)
     try:
@@ -159,7 +159,7 @@ def project_files(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def replay(settings: Settings, args: argparse.Namespace) -> None:
-    from api.replay_command import run
+    from spanledger.api.replay_command import run
 
     container = _container(settings)
     try:
@@ -172,7 +172,7 @@ def _caught_up(container: Container, attempts: int = 50) -> None:
     """The read model at the log's head: applied here, or by a server following the log."""
     import time
 
-    from projections.runner import PositionMoved
+    from spanledger.projections.runner import PositionMoved
 
     for _ in range(attempts):
         try:
@@ -214,7 +214,7 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("--string-index-type", default="Utf16CodeUnit", choices=["Utf16CodeUnit", "UnicodeCodePoint"])
     pr = sub.add_parser("projections", help="read-model positions; rebuild from the log; verify against a replay")
     pr.add_argument("action", choices=["status", "rebuild", "verify"])
-    from api import replay_command  # light: the domain and the replay package, no web or ML code
+    from spanledger.api import replay_command  # light: the domain and the replay package, no web or ML code
 
     replay_command.add_parser(sub, DEFAULT_RESOURCE)
     return p

@@ -12,11 +12,11 @@ from fastapi import Depends, Header, Path, Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
-from api.acting_for import ACTING_FOR_HEADER, DESCRIPTION, MAX_ACTING_FOR, acting_principal
-from api.errors import ApiError
-from bootstrap import Container
-from domain.application import Principal
-from domain.offsets import StringIndexType
+from spanledger.api.acting_for import ACTING_FOR_HEADER, DESCRIPTION, MAX_ACTING_FOR, acting_principal
+from spanledger.api.errors import ApiError
+from spanledger.bootstrap import Container
+from spanledger.domain.application import Principal
+from spanledger.domain.offsets import StringIndexType
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 POSITION_HEADER = "X-Log-Position"

@@ -13,8 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from api.responses import JsonResponse
-from domain import errors as domain
+from spanledger.api.responses import JsonResponse
+from spanledger.domain import errors as domain
 
 log = logging.getLogger(__name__)
 

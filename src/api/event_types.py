@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from eventsourcing.domain import Aggregate, Snapshot
 
-import domain.application  # noqa: F401  (imports every aggregate, so that their events are defined)
+import spanledger.domain.application  # noqa: F401  (imports every aggregate, so that their events are defined)
 
 
 def _topics(cls: type) -> set[str]:

@@ -18,8 +18,8 @@ from typing import Any
 import orjson
 from fastapi import Request
 
-from api.errors import ApiError
-from domain.rules import name_problem
+from spanledger.api.errors import ApiError
+from spanledger.domain.rules import name_problem
 
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 

@@ -10,8 +10,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from jobs.artifacts import ArtifactStore
-from ner.spans import Span
+from spanledger.jobs.artifacts import ArtifactStore
+from spanledger.ner.spans import Span
 
 KEPT = 2
 
@@ -29,7 +29,7 @@ class Predictor:
         return self._thread.submit(self._predict, digest, list(texts)).result() if texts else []
 
     def _predict(self, digest: str, texts: list[str]) -> list[list[Span]]:
-        from ner.model import Tagger  # torch and flair load with the first prediction
+        from spanledger.ner.model import Tagger  # torch and flair load with the first prediction
 
         tagger = self._taggers.pop(digest, None) or Tagger(self.artifacts.path(digest))
         self._taggers[digest] = tagger

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from domain import project_file
-from domain.offsets import StringIndexType
-from projections import queries
+from spanledger.domain import project_file
+from spanledger.domain.offsets import StringIndexType
+from spanledger.projections import queries
 
 PAGE = 200  # documents read at a time
 

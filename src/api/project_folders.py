@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from domain.errors import InvalidArgument
+from spanledger.domain.errors import InvalidArgument
 
 
 def _is_project_file(data: bytes) -> bool:

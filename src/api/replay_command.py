@@ -9,13 +9,13 @@ from typing import Any
 
 import orjson
 
-from bootstrap import Container
-from domain import ids
-from domain.errors import DomainError
-from domain.offsets import StringIndexType
-from replay.changes import differences
-from replay.positions import head
-from replay.steps import Replay, Step
+from spanledger.bootstrap import Container
+from spanledger.domain import ids
+from spanledger.domain.errors import DomainError
+from spanledger.domain.offsets import StringIndexType
+from spanledger.replay.changes import differences
+from spanledger.replay.positions import head
+from spanledger.replay.steps import Replay, Step
 
 
 def add_parser(sub: Any, default_resource: str) -> None:

@@ -14,8 +14,8 @@ from uuid import uuid4
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from observability.metrics import Metrics
-from observability.request_context import RequestContext, current_request
+from spanledger.observability.metrics import Metrics
+from spanledger.observability.request_context import RequestContext, current_request
 
 REQUEST_ID_HEADER = "X-Request-Id"
 # An incoming id is kept if it looks like one (a UUID, a proxy's hex id, a tracing id);
@@ -24,7 +24,7 @@ _WELL_FORMED_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
 # Probes and scrapes come every few seconds: logged at DEBUG, so they do not drown the rest.
 _QUIET_ROUTES = frozenset({"/health", "/ready", "/metrics"})
 
-log = logging.getLogger("api.requests")
+log = logging.getLogger("spanledger.api.requests")
 
 
 def request_id_of(scope: Scope) -> str:

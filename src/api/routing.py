@@ -16,9 +16,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
 
-from api import guard
-from api.deps import authenticate, check_api_version
-from api.schemas import ERROR_RESPONSES
+from spanledger.api import guard
+from spanledger.api.deps import authenticate, check_api_version
+from spanledger.api.schemas import ERROR_RESPONSES
 
 BASE = "/language/authoring/analyze-text/projects"
 

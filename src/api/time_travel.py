@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from api.deps import MAX_INT, POSITION_HEADER
-from api.errors import ApiError
-from bootstrap import Container
-from replay.history import resolve
+from spanledger.api.deps import MAX_INT, POSITION_HEADER
+from spanledger.api.errors import ApiError
+from spanledger.bootstrap import Container
+from spanledger.replay.history import resolve
 
 AtPosition = Annotated[int | None, Query(
     alias="atPosition", ge=0, le=MAX_INT,

@@ -16,24 +16,24 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from bootstrap.event_metadata import RequestMetadataTranscoder
-from bootstrap.settings import Settings
-from domain.application import LabelStatistics, Spanledger
-from jobs.artifacts import ArtifactStore
-from observability.metrics import Metrics
-from observability.read_model_metrics import ReadModelCollector
-from projections import queries
-from projections.audit import AuditProjection
-from projections.autolabel import AutoLabelProjection
-from projections.follow import Follower, postgres_listener
-from projections.labeling import LabelingProjection
-from projections.quota import QuotaProjection
-from projections.runner import ProjectionRunner
-from projections.training import TrainingProjection
+from spanledger.bootstrap.event_metadata import RequestMetadataTranscoder
+from spanledger.bootstrap.settings import Settings
+from spanledger.domain.application import LabelStatistics, Spanledger
+from spanledger.jobs.artifacts import ArtifactStore
+from spanledger.observability.metrics import Metrics
+from spanledger.observability.read_model_metrics import ReadModelCollector
+from spanledger.projections import queries
+from spanledger.projections.audit import AuditProjection
+from spanledger.projections.autolabel import AutoLabelProjection
+from spanledger.projections.follow import Follower, postgres_listener
+from spanledger.projections.labeling import LabelingProjection
+from spanledger.projections.quota import QuotaProjection
+from spanledger.projections.runner import ProjectionRunner
+from spanledger.projections.training import TrainingProjection
 
 if TYPE_CHECKING:  # the workers load flair and torch: only processes that work import them
-    from jobs.autolabel import AutoLabelWorker
-    from jobs.training import TrainingWorker
+    from spanledger.jobs.autolabel import AutoLabelWorker
+    from spanledger.jobs.training import TrainingWorker
 
 
 @dataclass
@@ -115,7 +115,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
         return {
             **transcoder,
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "APPLICATION_RECORDER_TOPIC": "bootstrap.pg_recorder:UnpipelinedApplicationRecorder",
+            "APPLICATION_RECORDER_TOPIC": "spanledger.bootstrap.pg_recorder:UnpipelinedApplicationRecorder",
             "POSTGRES_DBNAME": url.database or "",
             "POSTGRES_HOST": url.host or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),
@@ -180,8 +180,8 @@ def build(settings: Settings | None = None, *, follow: bool = False, work: bool 
         app.on_saved.append(container.follower.poke)
         container.follower.start()
     if work:
-        from jobs.autolabel import AutoLabelWorker
-        from jobs.training import TrainingWorker
+        from spanledger.jobs.autolabel import AutoLabelWorker
+        from spanledger.jobs.training import TrainingWorker
 
         container.worker = TrainingWorker(
             app, container.reads, container.artifacts, settings.data_dir / "work",

@@ -14,7 +14,7 @@ from psycopg import sql
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from bootstrap.settings import Settings
+from spanledger.bootstrap.settings import Settings
 
 
 def _admin_conninfo(url: str) -> tuple[str, str]:
@@ -43,7 +43,7 @@ def drop_database(url: str) -> None:
 def scratch_read_model(settings: Settings) -> Iterator[Engine]:
     """An empty read-model database on the same backend as `settings`, removed afterwards:
     a temporary SQLite folder, or a PostgreSQL database beside the real one."""
-    from bootstrap import read_model_engine
+    from spanledger.bootstrap import read_model_engine
 
     if not settings.uses_postgres:
         with tempfile.TemporaryDirectory(prefix="spanledger-verify-") as folder:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.transcoding import OrjsonTranscoder
-from observability.request_context import current_request
+from spanledger.domain.transcoding import OrjsonTranscoder
+from spanledger.observability.request_context import current_request
 
 
 class RequestMetadataTranscoder(OrjsonTranscoder):

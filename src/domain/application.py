@@ -19,23 +19,23 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 from eventsourcing.utils import get_topic
 
-from domain import ids
-from domain.autolabel import AutoLabelJob
-from domain.autolabel_commands import AutoLabelCommands
-from domain.deployment_commands import DeploymentCommands
-from domain.document import Document
-from domain.errors import ConcurrentModification, Conflict, InvalidArgument, NotFound, PreconditionFailed
-from domain.offsets import OffsetMap, StringIndexType
-from domain.prediction import PredictionCommands, PredictionJob
-from domain.project import Project
-from domain.project_file_commands import ProjectFileCommands
-from domain.quota import QuotaLedger
-from domain.resource import DEFAULT_MONTHLY_TEXT_RECORDS, Resource
-from domain.review_commands import ReviewCommands
-from domain.rules import check_document_capacity, check_document_name, check_project_name
-from domain.training import Model, TrainingJob
-from domain.training_commands import TrainingCommands
-from domain.transcoding import OrjsonTranscoder
+from spanledger.domain import ids
+from spanledger.domain.autolabel import AutoLabelJob
+from spanledger.domain.autolabel_commands import AutoLabelCommands
+from spanledger.domain.deployment_commands import DeploymentCommands
+from spanledger.domain.document import Document
+from spanledger.domain.errors import ConcurrentModification, Conflict, InvalidArgument, NotFound, PreconditionFailed
+from spanledger.domain.offsets import OffsetMap, StringIndexType
+from spanledger.domain.prediction import PredictionCommands, PredictionJob
+from spanledger.domain.project import Project
+from spanledger.domain.project_file_commands import ProjectFileCommands
+from spanledger.domain.quota import QuotaLedger
+from spanledger.domain.resource import DEFAULT_MONTHLY_TEXT_RECORDS, Resource
+from spanledger.domain.review_commands import ReviewCommands
+from spanledger.domain.rules import check_document_capacity, check_document_name, check_project_name
+from spanledger.domain.training import Model, TrainingJob
+from spanledger.domain.training_commands import TrainingCommands
+from spanledger.domain.transcoding import OrjsonTranscoder
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")

@@ -15,9 +15,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.aggregate import snapshot_class
-from domain.errors import InvalidArgument
-from domain.jobs import (
+from spanledger.domain.aggregate import snapshot_class
+from spanledger.domain.errors import InvalidArgument
+from spanledger.domain.jobs import (
     CANCELLED,
     CANCELLING,
     FAILED,

@@ -11,16 +11,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from domain import ids
-from domain.autolabel import AutoLabelJob, check_min_confidence, choose_entities
-from domain.document import Document
-from domain.errors import ConcurrentModification, IdempotencyKeyReused, InvalidArgument, NotFound
-from domain.project import Project
-from domain.quota import QuotaLedger, month_of
-from domain.training import Model, check_model_label, model_id
+from spanledger.domain import ids
+from spanledger.domain.autolabel import AutoLabelJob, check_min_confidence, choose_entities
+from spanledger.domain.document import Document
+from spanledger.domain.errors import ConcurrentModification, IdempotencyKeyReused, InvalidArgument, NotFound
+from spanledger.domain.project import Project
+from spanledger.domain.quota import QuotaLedger, month_of
+from spanledger.domain.training import Model, check_model_label, model_id
 
 if TYPE_CHECKING:
-    from domain.application import Spanledger
+    from spanledger.domain.application import Spanledger
 
 # Concurrent starts on one resource race for its ledger; each loser re-decides on the new
 # state. Enough for a crowd of simultaneous starts; backing off spreads them out.

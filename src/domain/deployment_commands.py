@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from domain.errors import InvalidArgument, NotFound
+from spanledger.domain.errors import InvalidArgument, NotFound
 
 if TYPE_CHECKING:
-    from domain.application import Spanledger
+    from spanledger.domain.application import Spanledger
 
 RESERVED_DEPLOYMENT_NAMES = {"swap"}  # the swap job's path segment
 

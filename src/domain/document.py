@@ -14,10 +14,10 @@ from weakref import finalize
 
 from eventsourcing.domain import Aggregate
 
-from domain.aggregate import Recreatable, recreate, snapshot_class
-from domain.errors import Conflict, InvalidArgument, NotFound
-from domain.project import Project
-from domain.rules import (
+from spanledger.domain.aggregate import Recreatable, recreate, snapshot_class
+from spanledger.domain.errors import Conflict, InvalidArgument, NotFound
+from spanledger.domain.project import Project
+from spanledger.domain.rules import (
     MAX_LABEL_CHARACTERS,
     MAX_LABELS_PER_DOCUMENT,
     check_dataset,

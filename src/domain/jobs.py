@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.errors import Conflict
+from spanledger.domain.errors import Conflict
 
 NOT_STARTED, RUNNING, SUCCEEDED, FAILED, CANCELLING, CANCELLED = (
     "notStarted", "running", "succeeded", "failed", "cancelling", "cancelled")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from enum import Enum
 
-from domain.errors import InvalidArgument
+from spanledger.domain.errors import InvalidArgument
 
 
 class StringIndexType(str, Enum):

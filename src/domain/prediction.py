@@ -10,11 +10,11 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from domain.aggregate import snapshot_class
-from domain.errors import NotFound
+from spanledger.domain.aggregate import snapshot_class
+from spanledger.domain.errors import NotFound
 
 if TYPE_CHECKING:
-    from domain.application import Spanledger
+    from spanledger.domain.application import Spanledger
 
 
 class PredictionJob(Aggregate):

@@ -8,9 +8,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.aggregate import Recreatable, recreate, snapshot_class
-from domain.errors import Conflict, InvalidArgument, NotFound
-from domain.rules import MAX_ENTITIES_PER_PROJECT, check_entity_name, check_language, check_no_nul
+from spanledger.domain.aggregate import Recreatable, recreate, snapshot_class
+from spanledger.domain.errors import Conflict, InvalidArgument, NotFound
+from spanledger.domain.rules import MAX_ENTITIES_PER_PROJECT, check_entity_name, check_language, check_no_nul
 
 MAX_DEPLOYMENTS = 10  # Azure's limit per project
 _DEPLOYMENT_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,50}")

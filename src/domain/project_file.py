@@ -16,9 +16,9 @@ from typing import Any
 
 import orjson
 
-from domain.errors import DomainError, InvalidArgument
-from domain.offsets import OffsetMap, StringIndexType
-from domain.project import PROJECT_FIELDS
+from spanledger.domain.errors import DomainError, InvalidArgument
+from spanledger.domain.offsets import OffsetMap, StringIndexType
+from spanledger.domain.project import PROJECT_FIELDS
 
 PROJECT_KIND = "CustomEntityRecognition"
 FILE_VERSIONS = ("2022-05-01", "2022-10-01-preview", "2023-04-01", "2023-04-15-preview", "2024-11-15-preview",

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from domain import ids, project_file
-from domain.document import Document
-from domain.errors import Conflict, DomainError, InvalidArgument
-from domain.project import Project
-from domain.rules import (
+from spanledger.domain import ids, project_file
+from spanledger.domain.document import Document
+from spanledger.domain.errors import Conflict, DomainError, InvalidArgument
+from spanledger.domain.project import Project
+from spanledger.domain.rules import (
     MAX_DOCUMENTS_PER_PROJECT,
     check_document_capacity,
     check_document_name,
@@ -26,7 +26,7 @@ from domain.rules import (
 )
 
 if TYPE_CHECKING:
-    from domain.application import Spanledger
+    from spanledger.domain.application import Spanledger
 
 # Where a domain check's target lands in the file.
 _METADATA_TARGETS = {"storage_input_container_name": "storageInputContainerName"}

@@ -14,8 +14,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.aggregate import snapshot_class
-from domain.errors import QuotaExceeded
+from spanledger.domain.aggregate import snapshot_class
+from spanledger.domain.errors import QuotaExceeded
 
 
 def month_of(moment: datetime) -> str:

@@ -9,8 +9,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from domain.aggregate import snapshot_class
-from domain.errors import InvalidArgument, NotFound
+from spanledger.domain.aggregate import snapshot_class
+from spanledger.domain.errors import InvalidArgument, NotFound
 
 DEFAULT_MONTHLY_TEXT_RECORDS = 5000
 _RESOURCE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.errors import InvalidArgument, PreconditionFailed
+from spanledger.domain.errors import InvalidArgument, PreconditionFailed
 
 if TYPE_CHECKING:
-    from domain.application import Spanledger
-    from domain.document import Document
-    from domain.project import Project
+    from spanledger.domain.application import Spanledger
+    from spanledger.domain.document import Document
+    from spanledger.domain.project import Project
 
 MAX_UNDO = 100
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from domain.errors import Conflict, InvalidArgument
+from spanledger.domain.errors import Conflict, InvalidArgument
 
 CHARACTERS_PER_TEXT_RECORD = 1000
 MAX_ENTITIES_PER_PROJECT = 200

@@ -17,9 +17,9 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.aggregate import Recreatable, snapshot_class
-from domain.errors import Conflict, InvalidArgument
-from domain.jobs import (
+from spanledger.domain.aggregate import Recreatable, snapshot_class
+from spanledger.domain.errors import Conflict, InvalidArgument
+from spanledger.domain.jobs import (
     CANCELLED,
     CANCELLING,
     FAILED,

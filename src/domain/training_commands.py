@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.aggregate import recreate
-from domain.document import Document
-from domain.errors import ConcurrentModification, Conflict, InvalidArgument, NotFound
-from domain.ids import document_id
-from domain.project import Project
-from domain.training import (
+from spanledger.domain.aggregate import recreate
+from spanledger.domain.document import Document
+from spanledger.domain.errors import ConcurrentModification, Conflict, InvalidArgument, NotFound
+from spanledger.domain.ids import document_id
+from spanledger.domain.project import Project
+from spanledger.domain.training import (
     Model,
     TrainingJob,
     check_evaluation_options,
@@ -19,10 +19,10 @@ from domain.training import (
     model_id,
     training_job_id,
 )
-from domain.training_set import Split, TrainingDocument, fingerprint, pending_suggestions, replay, split
+from spanledger.domain.training_set import Split, TrainingDocument, fingerprint, pending_suggestions, replay, split
 
 if TYPE_CHECKING:
-    from domain.application import Spanledger
+    from spanledger.domain.application import Spanledger
 
 
 

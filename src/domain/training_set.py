@@ -19,9 +19,9 @@ import orjson
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
-from domain.document import Document
-from domain.errors import InvalidArgument
-from domain.project import Project
+from spanledger.domain.document import Document
+from spanledger.domain.errors import InvalidArgument
+from spanledger.domain.project import Project
 
 # Every event of projects and documents: replaying an aggregate needs its whole stream.
 _TOPICS = sorted({

@@ -2,6 +2,6 @@
 pure functions from bytes to documents (domain.project_file.FormatDocument, offsets as code
 points) and back."""
 
-from domain.project_file import FormatDocument, FormatLabel
+from spanledger.domain.project_file import FormatDocument, FormatLabel
 
 __all__ = ["FormatDocument", "FormatLabel"]

@@ -15,10 +15,10 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from domain.errors import InvalidArgument
-from formats import FormatDocument, FormatLabel
-from ner.conll import read_sentences, to_labeled_text
-from ner.tokens import WHITESPACE_SEPARATED, tokenize
+from spanledger.domain.errors import InvalidArgument
+from spanledger.formats import FormatDocument, FormatLabel
+from spanledger.ner.conll import read_sentences, to_labeled_text
+from spanledger.ner.tokens import WHITESPACE_SEPARATED, tokenize
 
 DOCSTART = "-DOCSTART-"
 SCHEMES = ("BIO", "BIOES")

@@ -17,9 +17,9 @@ from typing import Any
 
 import orjson
 
-from domain.errors import DomainError, InvalidArgument
-from domain.offsets import OffsetMap, StringIndexType
-from formats import FormatDocument, FormatLabel
+from spanledger.domain.errors import DomainError, InvalidArgument
+from spanledger.domain.offsets import OffsetMap, StringIndexType
+from spanledger.formats import FormatDocument, FormatLabel
 
 
 def _span(item: Any, where: str) -> tuple[Any, Any, Any]:

@@ -18,14 +18,14 @@ from uuid import UUID
 
 from sqlalchemy import Engine
 
-from domain.application import Spanledger
-from domain.autolabel import AutoLabelJob
-from domain.autolabel_commands import Suggestion
-from domain.errors import ConcurrentModification, Conflict, NotFound
-from jobs.artifacts import ArtifactStore
-from jobs.worker import JobWorker
-from ner.model import Tagger
-from projections import queries
+from spanledger.domain.application import Spanledger
+from spanledger.domain.autolabel import AutoLabelJob
+from spanledger.domain.autolabel_commands import Suggestion
+from spanledger.domain.errors import ConcurrentModification, Conflict, NotFound
+from spanledger.jobs.artifacts import ArtifactStore
+from spanledger.jobs.worker import JobWorker
+from spanledger.ner.model import Tagger
+from spanledger.projections import queries
 
 log = logging.getLogger(__name__)
 

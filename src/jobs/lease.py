@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from domain.errors import Conflict
+from spanledger.domain.errors import Conflict
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,10 @@ def run(pipe: Connection, stop: StopEvent, payload: dict[str, Any]) -> None:
     logging.basicConfig(level=logging.WARNING)
     parent = os.getppid()
     try:
-        from ner.model import Tagger, TrainingCancelled, train
-        from ner.postprocess import choose
-        from ner.recipes import Recipe
-        from ner.spans import LabeledText, Span
+        from spanledger.ner.model import Tagger, TrainingCancelled, train
+        from spanledger.ner.postprocess import choose
+        from spanledger.ner.recipes import Recipe
+        from spanledger.ner.spans import LabeledText, Span
 
         recipe = Recipe(**payload["recipe"])
 

@@ -25,20 +25,20 @@ from uuid import UUID
 
 from sqlalchemy import Engine
 
-from domain.application import Spanledger
-from domain.errors import Conflict, InvalidArgument
-from domain.offsets import OffsetMap
-from domain.training import TRAINING_SHARE, TrainingJob
-from domain.training_set import Split, TrainingDocument
-from jobs import trainer_process
-from jobs.artifacts import ArtifactStore
-from jobs.lease import LeaseKeeper
-from jobs.worker import JobWorker
-from ner import recipes
-from ner.evaluation import Evaluation, evaluate
-from ner.recipes import Recipe
-from ner.spans import Span
-from projections import queries
+from spanledger.domain.application import Spanledger
+from spanledger.domain.errors import Conflict, InvalidArgument
+from spanledger.domain.offsets import OffsetMap
+from spanledger.domain.training import TRAINING_SHARE, TrainingJob
+from spanledger.domain.training_set import Split, TrainingDocument
+from spanledger.jobs import trainer_process
+from spanledger.jobs.artifacts import ArtifactStore
+from spanledger.jobs.lease import LeaseKeeper
+from spanledger.jobs.worker import JobWorker
+from spanledger.ner import recipes
+from spanledger.ner.evaluation import Evaluation, evaluate
+from spanledger.ner.recipes import Recipe
+from spanledger.ner.spans import Span
+from spanledger.projections import queries
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
-from ner.spans import LabeledText, Span
+from spanledger.ner.spans import LabeledText, Span
 
 _BEGIN, _END, _SINGLE = set("B"), set("EL"), set("SU")
 

@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ner.spans import Span
+from spanledger.ner.spans import Span
 
 NONE = "$none"
 

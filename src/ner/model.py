@@ -28,13 +28,13 @@ from flair.models import SequenceTagger
 from flair.trainers import ModelTrainer
 from flair.trainers.plugins.base import TrainerPlugin, TrainingInterrupt
 
-from ner import confidence
-from ner.cpu import FreeCores
-from ner.postprocess import Postprocessing
-from ner.recipes import Recipe
-from ner.schedule import Plan, Stopping, learns_words, min_learning_rate, plan
-from ner.sequences import TAG_TYPE, predicted_spans, to_sequences
-from ner.spans import LabeledText, Span
+from spanledger.ner import confidence
+from spanledger.ner.cpu import FreeCores
+from spanledger.ner.postprocess import Postprocessing
+from spanledger.ner.recipes import Recipe
+from spanledger.ner.schedule import Plan, Stopping, learns_words, min_learning_rate, plan
+from spanledger.ner.sequences import TAG_TYPE, predicted_spans, to_sequences
+from spanledger.ner.spans import LabeledText, Span
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ner import calibration
-from ner.calibration import IDENTITY, Calibration
-from ner.evaluation import evaluate
-from ner.spans import LabeledText, Span
+from spanledger.ner import calibration
+from spanledger.ner.calibration import IDENTITY, Calibration
+from spanledger.ner.evaluation import evaluate
+from spanledger.ner.spans import LabeledText, Span
 
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(20))  # where precision by confidence is kept
 FOLDS = 5

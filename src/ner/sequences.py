@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from flair.data import Sentence, Token
 
-from ner.spans import LabeledText, Span
-from ner.tokens import tokenize
+from spanledger.ner.spans import LabeledText, Span
+from spanledger.ner.tokens import tokenize
 
 MAX_TOKENS = 400
 TAG_TYPE = "ner"

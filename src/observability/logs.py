@@ -12,7 +12,7 @@ from typing import Literal
 
 import orjson
 
-from observability.request_context import current_request_id
+from spanledger.observability.request_context import current_request_id
 
 LogFormat = Literal["json", "text"]
 # What the API's request line adds (api.request_middleware), in this order.

@@ -16,7 +16,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from sqlalchemy import Connection, Engine, func, select
 
-from projections.tables import autolabel_jobs, quota_limits, quota_usage, training_jobs
+from spanledger.projections.tables import autolabel_jobs, quota_limits, quota_usage, training_jobs
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select
 
-from domain.offsets import OffsetMap
-from projections.bulk import insert_rows
-from projections.runner import Event
-from projections.tables import audit_events, audit_refs
+from spanledger.domain.offsets import OffsetMap
+from spanledger.projections.bulk import insert_rows
+from spanledger.projections.runner import Event
+from spanledger.projections.tables import audit_events, audit_refs
 
 # The Project aggregate's own events; every other project-scoped event names its project.
 _PROJECT_TOPICS = {"ProjectCreated", "ProjectUpdated", "ProjectDeleted", "EntityAdded", "EntityRemoved",

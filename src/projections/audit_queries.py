@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Row, func, select, text
 
-from domain.offsets import OffsetMap
-from projections.queries import Page
-from projections.tables import audit_events
+from spanledger.domain.offsets import OffsetMap
+from spanledger.projections.queries import Page
+from spanledger.projections.tables import audit_events
 
 a = audit_events.c
 LABEL_EVENTS = ("LabelAdded", "LabelRemoved", "AutoLabelSuggested", "AutoLabelAccepted", "AutoLabelRejected")

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from projections.runner import Event
-from projections.tables import autolabel_jobs, autolabel_projects
+from spanledger.projections.runner import Event
+from spanledger.projections.tables import autolabel_jobs, autolabel_projects
 
 
 class AutoLabelProjection:

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from projections.runner import ProjectionRunner
+from spanledger.projections.runner import ProjectionRunner
 
 log = logging.getLogger(__name__)
 

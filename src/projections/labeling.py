@@ -21,10 +21,18 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from domain.rules import text_records
-from projections.bulk import insert_rows
-from projections.runner import Event
-from projections.tables import deletion_jobs, documents, entities, entity_stats, labels, projects, suggestions
+from spanledger.domain.rules import text_records
+from spanledger.projections.bulk import insert_rows
+from spanledger.projections.runner import Event
+from spanledger.projections.tables import (
+    deletion_jobs,
+    documents,
+    entities,
+    entity_stats,
+    labels,
+    projects,
+    suggestions,
+)
 
 _DOCUMENT_COLUMNS = ("id", "project_id", "name", "language", "dataset", "text", "characters", "text_records",
                      "label_count", "version", "created_at", "modified_at")

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, exists, func, select
 
-from domain.application import LabelStatistics
-from domain.review_commands import SuggestionMatch
-from projections.tables import (
+from spanledger.domain.application import LabelStatistics
+from spanledger.domain.review_commands import SuggestionMatch
+from spanledger.projections.tables import (
     autolabel_jobs,
     deletion_jobs,
     documents,

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection, insert, select, update
 
-from projections.runner import Event
-from projections.tables import quota_limits, quota_usage
+from spanledger.projections.runner import Event
+from spanledger.projections.tables import quota_limits, quota_usage
 
 
 class QuotaProjection:

@@ -24,7 +24,7 @@ from eventsourcing.persistence import ApplicationRecorder
 from sqlalchemy import Connection, Dialect, Engine, Index, Table, insert, inspect, select, update
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from projections.tables import metadata, positions, schemas
+from spanledger.projections.tables import metadata, positions, schemas
 
 log = logging.getLogger(__name__)
 

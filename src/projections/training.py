@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from projections.runner import Event
-from projections.tables import models, training_jobs, training_projects
+from spanledger.projections.runner import Event
+from spanledger.projections.tables import models, training_jobs, training_projects
 
 
 class TrainingProjection:

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, select
 
-from projections.runner import ProjectionRunner
-from projections.tables import positions
+from spanledger.projections.runner import ProjectionRunner
+from spanledger.projections.tables import positions
 
 EXAMPLES = 5  # differing rows reported per table
 

@@ -17,12 +17,12 @@ import orjson
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder
 
-from domain import ids
-from domain.application import Spanledger
-from domain.document import Document
-from domain.errors import InvalidArgument, NotFound
-from domain.project import Project
-from replay.positions import head, notifications, position_at, version_at
+from spanledger.domain import ids
+from spanledger.domain.application import Spanledger
+from spanledger.domain.document import Document
+from spanledger.domain.errors import InvalidArgument, NotFound
+from spanledger.domain.project import Project
+from spanledger.replay.positions import head, notifications, position_at, version_at
 
 A = TypeVar("A", bound=Aggregate)
 _MEMBERSHIP = [Document.Created.TOPIC, Document.Deleted.TOPIC]

@@ -16,12 +16,12 @@ from uuid import UUID
 import orjson
 from eventsourcing.domain import Aggregate
 
-from domain import ids
-from domain.application import Spanledger
-from domain.document import Document
-from domain.offsets import OffsetMap, StringIndexType
-from domain.project import Project
-from replay.positions import notifications
+from spanledger.domain import ids
+from spanledger.domain.application import Spanledger
+from spanledger.domain.document import Document
+from spanledger.domain.offsets import OffsetMap, StringIndexType
+from spanledger.domain.project import Project
+from spanledger.replay.positions import notifications
 
 _TOPICS = sorted({
     member.TOPIC for aggregate in (Project, Document) for name, member in vars(aggregate).items()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from jobs.autolabel import AutoLabelWorker
+from spanledger.jobs.autolabel import AutoLabelWorker
 from tests.browser.test_studio import open_page, screenshot, shown, wait
 from tests.conftest import LiveServer, live_server
 from tests.http.test_training_api import labeled_project

@@ -23,7 +23,7 @@ def env(backend, tmp_path):
 
 
 def spanledger(env, *args, timeout=120):
-    done = subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "spanledger.api.cli", *args], env=env, capture_output=True, text=True,
                           timeout=timeout)
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -32,7 +32,7 @@ def spanledger(env, *args, timeout=120):
 @contextlib.contextmanager
 def serving(env, port):
     """`spanledger serve` in its own process; yields what it printed up to "Uvicorn running"."""
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "spanledger.api.cli", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         output = ""
@@ -71,16 +71,16 @@ def test_resources_keys_and_projections_from_the_command_line(env):
     assert re.search(r"labeling\s+at 3 of 3", rebuilt) and re.search(r"audit\s+at 3 of 3", rebuilt), rebuilt
     assert "matches a replay of the log up to position 3" in spanledger(env, "projections", "verify")
     corrupt_audit_row(env, position=1)
-    differs = subprocess.run([sys.executable, "-m", "api.cli", "projections", "verify"], env=env,
+    differs = subprocess.run([sys.executable, "-m", "spanledger.api.cli", "projections", "verify"], env=env,
                              capture_output=True, text=True, timeout=120)
     assert differs.returncode != 0 and "differs from a replay" in differs.stderr, differs.stderr
     assert "audit_events: 1 row(s) differ" in differs.stdout and "'position': 1" in differs.stdout
     key_id = second.split("-")[2]
     assert f"Revoked key {key_id}" in spanledger(env, "resources", "revoke-key", "acme", key_id)
-    failed = subprocess.run([sys.executable, "-m", "api.cli", "resources", "create", "acme"], env=env,
+    failed = subprocess.run([sys.executable, "-m", "spanledger.api.cli", "resources", "create", "acme"], env=env,
                             capture_output=True, text=True, timeout=60)
     assert failed.returncode != 0 and "already exists" in failed.stderr
-    unnamed = subprocess.run([sys.executable, "-m", "api.cli", "resources", "issue-key", "acme", "--name", "al\tice"],
+    unnamed = subprocess.run([sys.executable, "-m", "spanledger.api.cli", "resources", "issue-key", "acme", "--name", "al\tice"],
                              env=env, capture_output=True, text=True, timeout=60)
     assert unnamed.returncode != 0 and "Key name" in unnamed.stderr
 
@@ -88,9 +88,9 @@ def test_resources_keys_and_projections_from_the_command_line(env):
 def corrupt_audit_row(env, position):
     from sqlalchemy import delete
 
-    from bootstrap import read_model_engine
-    from bootstrap.settings import Settings
-    from projections.tables import audit_events
+    from spanledger.bootstrap import read_model_engine
+    from spanledger.bootstrap.settings import Settings
+    from spanledger.projections.tables import audit_events
 
     engine = read_model_engine(Settings(data_dir=env["SPANLEDGER_DATA_DIR"],
                                         database_url=env.get("SPANLEDGER_DATABASE_URL")))
@@ -150,6 +150,6 @@ def test_projects_import_and_export_folders_and_zips_byte_for_byte(env, tmp_path
     assert {n: (tmp_path / "copy" / n).read_bytes() for n in texts} == texts
 
     (source / "loan2.txt").unlink()  # a text missing: refused with the field's pointer, nothing written
-    refused = subprocess.run([sys.executable, "-m", "api.cli", "projects", "import", str(source), "--resource",
+    refused = subprocess.run([sys.executable, "-m", "spanledger.api.cli", "projects", "import", str(source), "--resource",
                               "team", "--project", "third"], env=env, capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0 and "/assets/documents/1/location" in refused.stderr

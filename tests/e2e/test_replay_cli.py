@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from bootstrap import build
-from domain.application import LabelSpec, NewDocument
-from domain.offsets import StringIndexType
+from spanledger.bootstrap import build
+from spanledger.domain.application import LabelSpec, NewDocument
+from spanledger.domain.offsets import StringIndexType
 from tests.conftest import make_settings
 from tests.e2e.test_cli import spanledger
 
@@ -70,6 +70,6 @@ def test_the_changes_between_two_positions_of_a_project(written):
     assert "Project 'p': 4 change(s) from position 0 to" in text and "entityAdded category='Person'" in text
     for args, message in [(["--to", "999999"], "--to 999999 is outside the log"),
                           (["--from", str(at["gone"]), "--to", str(at["first"])], "--from")]:
-        failed = subprocess.run([sys.executable, "-m", "api.cli", "replay", "p", "--resource", "acme", *args],
+        failed = subprocess.run([sys.executable, "-m", "spanledger.api.cli", "replay", "p", "--resource", "acme", *args],
                                 env=env, capture_output=True, text=True, timeout=60)
         assert failed.returncode != 0 and message in failed.stderr, (args, failed.stderr)

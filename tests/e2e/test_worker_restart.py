@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bootstrap import build
-from domain import ids
-from domain.application import NewDocument
-from domain.quota import QuotaLedger
-from ner.recipes import onehot_char
+from spanledger.bootstrap import build
+from spanledger.domain import ids
+from spanledger.domain.application import NewDocument
+from spanledger.domain.quota import QuotaLedger
+from spanledger.ner.recipes import onehot_char
 from tests.conftest import make_settings
 from tests.support import install_model
 from tests.training_data import add_labeled_project, documents
@@ -34,7 +34,7 @@ def start_worker(settings):
            "SPANLEDGER_AUTOLABEL_LEASE_SECONDS": "4", "SPANLEDGER_AUTOLABEL_BATCH_DOCUMENTS": "1"}
     if settings.database_url:
         env["SPANLEDGER_DATABASE_URL"] = settings.database_url
-    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env, start_new_session=True,
+    return subprocess.Popen([sys.executable, "-m", "spanledger.api.cli", "worker"], env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

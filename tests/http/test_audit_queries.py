@@ -6,7 +6,7 @@ import threading
 import httpx
 import orjson
 
-from projections import audit_queries
+from spanledger.projections import audit_queries
 from tests.http.test_review_queue import suggest
 
 EVENTS = "/language/authoring/analyze-text/events"
@@ -133,7 +133,7 @@ def test_an_export_streams_in_pages_and_stops_when_the_client_goes(server, api, 
             if len(pages) == 2:
                 gate.wait(5)  # read on only once the client has gone
 
-    monkeypatch.setattr("api.audit_entries.audit_stream", small_pages)
+    monkeypatch.setattr("spanledger.api.audit_entries.audit_stream", small_pages)
     with httpx.Client() as client, client.stream(
             "GET", f"{server.base_url}/language/authoring/analyze-text/projects/{project}/events",
             params={"api-version": "2025-05-15-preview"},

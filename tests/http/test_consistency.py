@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from bootstrap import build
+from spanledger.bootstrap import build
 from tests.conftest import LiveServer, make_settings
 
 
@@ -102,7 +102,8 @@ def test_reads_waiting_for_the_read_model_hold_no_thread_others_need(patient):
         time.sleep(0.5)  # all of them waiting now
         started = time.monotonic()
         assert other.get(f"/{other_project}").status_code == 200
-        assert time.monotonic() - started < 1.0
+        # A held thread would make it wait out the 4 s; well under that, on a busy machine too.
+        assert time.monotonic() - started < 2.0
         for thread in waiting:
             thread.join()
         assert answers == [503] * 60

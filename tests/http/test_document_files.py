@@ -6,7 +6,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ner.conll import read_sentences
+from spanledger.ner.conll import read_sentences
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TEXT = "Ana \U0001F600 Silva met Bob at Acme.\r\nNext line."

@@ -2,7 +2,7 @@
 
 import httpx
 
-from domain.rules import MAX_DOCUMENT_CHARACTERS
+from spanledger.domain.rules import MAX_DOCUMENT_CHARACTERS
 
 
 def test_put_document_is_created_once_and_idempotent_with_the_same_content(api):

@@ -16,8 +16,8 @@ import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics_families
 from prometheus_client.parser import text_string_to_metric_families
 
-from observability import logs
-from observability.request_context import RequestContext, current_request
+from spanledger.observability import logs
+from spanledger.observability.request_context import RequestContext, current_request
 from tests import conformance
 from tests.conftest import live_server
 
@@ -213,7 +213,7 @@ def request_log():
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logs.JsonFormatter())
-    logger = logging.getLogger("api.requests")
+    logger = logging.getLogger("spanledger.api.requests")
     level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -235,7 +235,7 @@ def test_each_request_is_logged_as_one_json_object_with_its_id(api, request_log)
 
     wait_until(lambda: line() is not None, 5)  # written once the answer has gone
     entry = line()
-    assert entry["level"] == "INFO" and entry["logger"] == "api.requests"
+    assert entry["level"] == "INFO" and entry["logger"] == "spanledger.api.requests"
     assert (entry["method"], entry["route"], entry["status"]) == ("GET", DOCUMENT, 404)
     assert entry["path"].endswith(f"/{project}/documents/missing") and entry["duration_ms"] >= 0
     assert datetime.fromisoformat(entry["time"]).tzinfo is not None and "404" in entry["message"]

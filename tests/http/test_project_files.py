@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 
-from api.project_export import PAGE
+from spanledger.api.project_export import PAGE
 
 # CRLF line ends and characters outside the BMP (two UTF-16 code units each) must survive.
 TEXTS = {

@@ -8,7 +8,7 @@ from azure.ai.textanalytics.authoring import TextAuthoringClient, TextAuthoringP
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
-from domain.offsets import OffsetMap, StringIndexType
+from spanledger.domain.offsets import OffsetMap, StringIndexType
 from tests.training_data import documents
 
 UTF16 = StringIndexType.UTF16

@@ -8,12 +8,12 @@ from uuid import UUID
 
 import pytest
 
-from domain import ids
-from domain.errors import Conflict, InvalidArgument, NotFound, QuotaExceeded
-from domain.offsets import StringIndexType
-from domain.quota import QuotaLedger, month_of
-from jobs.autolabel import AutoLabelWorker
-from projections import queries
+from spanledger.domain import ids
+from spanledger.domain.errors import Conflict, InvalidArgument, NotFound, QuotaExceeded
+from spanledger.domain.offsets import StringIndexType
+from spanledger.domain.quota import QuotaLedger, month_of
+from spanledger.jobs.autolabel import AutoLabelWorker
+from spanledger.projections import queries
 from tests.support import dump_read_model, install_model, rebuilt
 from tests.training_data import documents
 

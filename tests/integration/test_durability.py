@@ -14,7 +14,7 @@ import sqlite3
 
 import psycopg
 
-from bootstrap import build
+from spanledger.bootstrap import build
 from tests.conftest import make_settings, require_backend
 from tests.training_data import add_labeled_project
 

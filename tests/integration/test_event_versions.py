@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import orjson
 from eventsourcing.persistence import StoredEvent
 
-from domain import ids
-from domain.application import NewDocument
-from domain.document import REJECTED, Document
-from projections import queries
-from replay.history import History
+from spanledger.domain import ids
+from spanledger.domain.application import NewDocument
+from spanledger.domain.document import REJECTED, Document
+from spanledger.projections import queries
+from spanledger.replay.history import History
 
 ACTOR = "key:test"
 

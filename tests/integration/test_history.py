@@ -1,11 +1,11 @@
 """Replay from snapshots gives the same past states as replay from the first event, at
 every position of a document longer than the snapshotting interval (100 events)."""
 
-from domain import ids
-from domain.application import LabelSpec, NewDocument
-from domain.document import Document
-from replay.history import History
-from replay.positions import position_at, version_at
+from spanledger.domain import ids
+from spanledger.domain.application import LabelSpec, NewDocument
+from spanledger.domain.document import Document
+from spanledger.replay.history import History
+from spanledger.replay.positions import position_at, version_at
 
 ACTOR = "key:test"
 

@@ -3,10 +3,10 @@ training it twice on the same data gives the same predictions (seeded)."""
 
 import pytest
 
-from ner.evaluation import evaluate
-from ner.model import Tagger, train
-from ner.recipes import onehot_char
-from ner.spans import LabeledText, Span
+from spanledger.ner.evaluation import evaluate
+from spanledger.ner.model import Tagger, train
+from spanledger.ner.recipes import onehot_char
+from spanledger.ner.spans import LabeledText, Span
 from tests.training_data import documents
 
 

@@ -9,11 +9,11 @@ import textwrap
 import pytest
 from sqlalchemy import inspect, select
 
-from domain import ids
-from domain.application import LabelSpec, NewDocument
-from domain.document import Document
-from projections import queries
-from projections.tables import projects
+from spanledger.domain import ids
+from spanledger.domain.application import LabelSpec, NewDocument
+from spanledger.domain.document import Document
+from spanledger.projections import queries
+from spanledger.projections.tables import projects
 from tests.support import dump_read_model, rebuilt
 
 ACTOR = "key:test"
@@ -103,9 +103,9 @@ def test_a_failing_batch_leaves_no_trace_and_the_runner_resumes(container):
 KILLER = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    from bootstrap import build
-    from bootstrap.settings import Settings
-    from projections import labeling
+    from spanledger.bootstrap import build
+    from spanledger.bootstrap.settings import Settings
+    from spanledger.projections import labeling
 
     added = labeling._HANDLERS["LabelAdded"]
     seen = 0
@@ -213,9 +213,9 @@ def test_writes_that_raced_a_removal_change_nothing_in_the_views(container):
 def test_verify_finds_no_difference_in_a_right_read_model_and_each_corrupted_row(container):
     from sqlalchemy import delete, update
 
-    from bootstrap.databases import scratch_read_model
-    from projections.tables import audit_events, labels
-    from projections.verify import verify
+    from spanledger.bootstrap.databases import scratch_read_model
+    from spanledger.projections.tables import audit_events, labels
+    from spanledger.projections.verify import verify
 
     populate(container.app, documents=4, labels=5)
     container.runner.catch_up()

@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bootstrap import build
-from domain import ids
-from domain.application import LabelSpec, NewDocument, Spanledger
-from domain.autolabel_commands import Suggestion
-from domain.errors import DomainError
-from domain.offsets import StringIndexType
-from domain.quota import QuotaLedger, month_of
-from projections import queries
+from spanledger.bootstrap import build
+from spanledger.domain import ids
+from spanledger.domain.application import LabelSpec, NewDocument, Spanledger
+from spanledger.domain.autolabel_commands import Suggestion
+from spanledger.domain.errors import DomainError
+from spanledger.domain.offsets import StringIndexType
+from spanledger.domain.quota import QuotaLedger, month_of
+from spanledger.projections import queries
 from tests.conftest import make_settings
 from tests.support import dump_read_model, rebuilt
 

@@ -3,8 +3,8 @@ and rebuilt from the log at startup; one whose tables did not is left as it is."
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
 
-from domain.application import LabelSpec, NewDocument
-from projections.tables import audit_events, positions, schemas
+from spanledger.domain.application import LabelSpec, NewDocument
+from spanledger.projections.tables import audit_events, positions, schemas
 from tests.support import dump_read_model
 
 ACTOR = "key:test"

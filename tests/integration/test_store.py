@@ -2,9 +2,9 @@
 
 import pytest
 
-from domain import ids
-from domain.application import LabelSpec, NewDocument, Spanledger
-from domain.errors import ConcurrentModification, Conflict, NotFound
+from spanledger.domain import ids
+from spanledger.domain.application import LabelSpec, NewDocument, Spanledger
+from spanledger.domain.errors import ConcurrentModification, Conflict, NotFound
 
 ACTOR = "key:test"
 

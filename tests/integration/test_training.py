@@ -8,12 +8,12 @@ from uuid import UUID
 
 import pytest
 
-from domain.errors import Conflict, InvalidArgument, NotFound
-from domain.training_set import fingerprint, replay
-from jobs.training import TrainingWorker
-from ner.model import Tagger
-from ner.recipes import onehot_char
-from projections import queries
+from spanledger.domain.errors import Conflict, InvalidArgument, NotFound
+from spanledger.domain.training_set import fingerprint, replay
+from spanledger.jobs.training import TrainingWorker
+from spanledger.ner.model import Tagger
+from spanledger.ner.recipes import onehot_char
+from spanledger.projections import queries
 from tests.support import dump_read_model, rebuilt
 from tests.training_data import add_labeled_project
 

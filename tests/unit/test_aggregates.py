@@ -5,11 +5,11 @@ from uuid import uuid4
 import pytest
 from eventsourcing.utils import get_topic
 
-from domain.document import Document
-from domain.errors import Conflict, InvalidArgument, NotFound
-from domain.project import Project
-from domain.resource import Resource
-from domain.rules import MAX_DOCUMENTS_PER_PROJECT, MAX_ENTITIES_PER_PROJECT, check_document_capacity
+from spanledger.domain.document import Document
+from spanledger.domain.errors import Conflict, InvalidArgument, NotFound
+from spanledger.domain.project import Project
+from spanledger.domain.resource import Resource
+from spanledger.domain.rules import MAX_DOCUMENTS_PER_PROJECT, MAX_ENTITIES_PER_PROJECT, check_document_capacity
 
 ACTOR = "key:test"
 
@@ -137,7 +137,7 @@ def test_api_keys_are_stored_hashed_and_can_be_revoked():
 def test_ten_thousand_labels_are_checked_in_n_log_n_and_a_document_holds_no_more():
     import time
 
-    from domain.rules import MAX_LABELS_PER_DOCUMENT
+    from spanledger.domain.rules import MAX_LABELS_PER_DOCUMENT
 
     p = project()
     d = document(p, "ab " * MAX_LABELS_PER_DOCUMENT)

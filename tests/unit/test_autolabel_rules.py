@@ -6,10 +6,10 @@ from uuid import uuid4
 import pytest
 from eventsourcing.utils import get_topic
 
-from domain.autolabel import AutoLabelJob, check_min_confidence, choose_entities
-from domain.errors import Conflict, InvalidArgument, QuotaExceeded
-from domain.jobs import MAX_ATTEMPTS
-from domain.quota import QuotaLedger, month_of
+from spanledger.domain.autolabel import AutoLabelJob, check_min_confidence, choose_entities
+from spanledger.domain.errors import Conflict, InvalidArgument, QuotaExceeded
+from spanledger.domain.jobs import MAX_ATTEMPTS
+from spanledger.domain.quota import QuotaLedger, month_of
 from tests.unit.test_aggregates import ACTOR, document, project
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)

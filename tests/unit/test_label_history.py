@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import orjson
 
-from projections.label_history import label_history
+from spanledger.projections.label_history import label_history
 
 
 def _row(position, version, event_type, at, actor="key:a", **data):

@@ -10,10 +10,10 @@ import torch
 from flair.data import Dictionary, get_spans_from_bio
 from flair.models.sequence_tagger_utils.viterbi import ViterbiDecoder
 
-from ner import calibration
-from ner.confidence import SpanProbabilities, SpanProbabilityDecoder
-from ner.postprocess import choose, estimate, labels_adjacent, merge_adjacent
-from ner.spans import LabeledText, Span
+from spanledger.ner import calibration
+from spanledger.ner.confidence import SpanProbabilities, SpanProbabilityDecoder
+from spanledger.ner.postprocess import choose, estimate, labels_adjacent, merge_adjacent
+from spanledger.ner.spans import LabeledText, Span
 
 TAGS = ["O", "B-X", "I-X", "B-Y", "I-Y", "<START>", "<STOP>"]
 

@@ -4,8 +4,8 @@ import subprocess
 import sys
 import time
 
-from ner.cpu import FreeCores, available_cores
-from ner.schedule import (
+from spanledger.ner.cpu import FreeCores, available_cores
+from spanledger.ner.schedule import (
     LEARNED_WORDS_MIN_TOKENS,
     MAX_EPOCHS,
     MIN_EPOCHS,

@@ -2,11 +2,11 @@
 
 import io
 
-from ner.conll import read_sentences, to_labeled_text
-from ner.evaluation import NONE, evaluate
-from ner.sequences import MAX_TOKENS, predicted_spans, to_sequences
-from ner.spans import LabeledText, Span
-from ner.tokens import tokenize
+from spanledger.ner.conll import read_sentences, to_labeled_text
+from spanledger.ner.evaluation import NONE, evaluate
+from spanledger.ner.sequences import MAX_TOKENS, predicted_spans, to_sequences
+from spanledger.ner.spans import LabeledText, Span
+from spanledger.ner.tokens import tokenize
 
 
 def test_conll_tokens_are_joined_with_exact_offsets_for_every_tag_scheme():

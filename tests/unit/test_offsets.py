@@ -1,7 +1,7 @@
 import pytest
 
-from domain.errors import InvalidArgument
-from domain.offsets import OffsetMap, StringIndexType
+from spanledger.domain.errors import InvalidArgument
+from spanledger.domain.offsets import OffsetMap, StringIndexType
 
 UTF16 = StringIndexType.UTF16
 CP = StringIndexType.CODE_POINT

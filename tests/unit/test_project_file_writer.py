@@ -3,8 +3,8 @@
 import orjson
 import pytest
 
-from domain import project_file
-from domain.offsets import StringIndexType
+from spanledger.domain import project_file
+from spanledger.domain.offsets import StringIndexType
 
 PROJECT = {"name": "loans", "fields": {"language": "en", "description": "", "multilingual": False,
                                        "settings": {}, "storage_input_container_name": None}}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from domain.errors import Conflict, NotFound
+from spanledger.domain.errors import Conflict, NotFound
 from tests.unit.test_aggregates import ACTOR, document, project
 
 TEXT = "Alice met Bob at Acme Corp."

@@ -1,7 +1,7 @@
 import pytest
 
-from domain.errors import InvalidArgument
-from domain.rules import (
+from spanledger.domain.errors import InvalidArgument
+from spanledger.domain.rules import (
     MAX_DOCUMENT_CHARACTERS,
     check_document_name,
     check_document_text,

@@ -16,9 +16,9 @@ import orjson
 from fastapi import Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.audit_bodies import NDJSON, LabelHistory, audit_responses
-from api.audit_entries import entries, ndjson, utc
-from api.deps import (
+from spanledger.api.audit_bodies import NDJSON, LabelHistory, audit_responses
+from spanledger.api.audit_entries import entries, ndjson, utc
+from spanledger.api.deps import (
     MAX_INT,
     Consistent,
     ContainerDep,
@@ -30,14 +30,14 @@ from api.deps import (
     ProjectName,
     page,
 )
-from api.errors import ApiError
-from api.event_types import EVENT_TYPES
-from api.response_bodies import ok
-from api.routes.projects import project_row
-from api.routing import authoring_router
-from domain.offsets import OffsetMap, StringIndexType
-from projections.audit_queries import AuditFilter, audit_page, audit_query, life_starts, offset_maps
-from projections.label_history import label_history as history_of
+from spanledger.api.errors import ApiError
+from spanledger.api.event_types import EVENT_TYPES
+from spanledger.api.response_bodies import ok
+from spanledger.api.routes.projects import project_row
+from spanledger.api.routing import authoring_router
+from spanledger.domain.offsets import OffsetMap, StringIndexType
+from spanledger.projections.audit_queries import AuditFilter, audit_page, audit_query, life_starts, offset_maps
+from spanledger.projections.label_history import label_history as history_of
 
 # One router for the resource's log and the projects' (app.py includes this module's router).
 router = authoring_router("/language/authoring/analyze-text")

@@ -11,16 +11,16 @@ import orjson
 from fastapi import Header, Request, Response
 from sqlalchemy import Connection
 
-from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, ProjectName, page, record_write
-from api.errors import ApiError
-from api.response_bodies import AutoLabelJob, Page, Preview, ok
-from api.responses import absolute_url, azure_time, segment
-from api.routes.projects import project_id, project_row
-from api.routing import BASE, authoring_router
-from api.schemas import AutoLabelBody, DocumentFilterBody, ErrorBody
-from domain.autolabel import choose_entities
-from ner.postprocess import estimate
-from projections import queries
+from spanledger.api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, ProjectName, page, record_write
+from spanledger.api.errors import ApiError
+from spanledger.api.response_bodies import AutoLabelJob, Page, Preview, ok
+from spanledger.api.responses import absolute_url, azure_time, segment
+from spanledger.api.routes.projects import project_id, project_row
+from spanledger.api.routing import BASE, authoring_router
+from spanledger.api.schemas import AutoLabelBody, DocumentFilterBody, ErrorBody
+from spanledger.domain.autolabel import choose_entities
+from spanledger.ner.postprocess import estimate
+from spanledger.projections import queries
 
 router = authoring_router()
 JOB_RETENTION = timedelta(days=7)

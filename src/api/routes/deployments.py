@@ -9,11 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import Path, Request, Response
 
-from api.deps import ContainerDep, PagingDep, PrincipalDep, ProjectName, page, record_write
-from api.response_bodies import Deployment, DeploymentJob, Page, ok
-from api.responses import absolute_url, azure_time, finished_job, segment
-from api.routing import BASE, authoring_router
-from api.schemas import DeployBody, SwapBody
+from spanledger.api.deps import ContainerDep, PagingDep, PrincipalDep, ProjectName, page, record_write
+from spanledger.api.response_bodies import Deployment, DeploymentJob, Page, ok
+from spanledger.api.responses import absolute_url, azure_time, finished_job, segment
+from spanledger.api.routing import BASE, authoring_router
+from spanledger.api.schemas import DeployBody, SwapBody
 
 router = authoring_router()
 JOB_RETENTION = timedelta(days=7)

@@ -9,15 +9,15 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from api.deps import Consistent, ContainerDep, PrincipalDep, ProjectName, record_write
-from api.errors import ApiError
-from api.project_export import model_documents
-from api.response_bodies import DocumentsImported, ok
-from api.routes.projects import project_row
-from api.routing import authoring_router
-from domain.offsets import StringIndexType
-from formats import conll, jsonl
-from projections import queries
+from spanledger.api.deps import Consistent, ContainerDep, PrincipalDep, ProjectName, record_write
+from spanledger.api.errors import ApiError
+from spanledger.api.project_export import model_documents
+from spanledger.api.response_bodies import DocumentsImported, ok
+from spanledger.api.routes.projects import project_row
+from spanledger.api.routing import authoring_router
+from spanledger.domain.offsets import StringIndexType
+from spanledger.formats import conll, jsonl
+from spanledger.projections import queries
 
 router = authoring_router()
 Format = Annotated[Literal["jsonl", "conll"], Query(alias="format", description="jsonl (Prodigy's spans; doccano's label too) or conll")]

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from api.deps import (
+from spanledger.api.deps import (
     Consistent,
     ContainerDep,
     DocumentName,
@@ -23,8 +23,8 @@ from api.deps import (
     page,
     record_write,
 )
-from api.errors import ApiError
-from api.response_bodies import (
+from spanledger.api.errors import ApiError
+from spanledger.api.response_bodies import (
     Document,
     DocumentBatch,
     DocumentSummary,
@@ -34,23 +34,23 @@ from api.response_bodies import (
     created_or_updated,
     ok,
 )
-from api.responses import azure_time
-from api.routes.projects import project_id, project_row
-from api.routing import authoring_router
-from api.schemas import (
+from spanledger.api.responses import azure_time
+from spanledger.api.routes.projects import project_id, project_row
+from spanledger.api.routing import authoring_router
+from spanledger.api.schemas import (
     DocumentBatchBody,
     DocumentBody,
     DocumentPatchBody,
     LabelBody,
     SaveLabelsBody,
 )
-from api.time_travel import AsOf, AtPosition, position_of
-from domain.application import LabelSpec, NewDocument
-from domain.offsets import OffsetMap, StringIndexType
-from domain.review_commands import SuggestionMatch
-from domain.rules import text_records
-from projections import queries
-from replay.history import History
+from spanledger.api.time_travel import AsOf, AtPosition, position_of
+from spanledger.domain.application import LabelSpec, NewDocument
+from spanledger.domain.offsets import OffsetMap, StringIndexType
+from spanledger.domain.review_commands import SuggestionMatch
+from spanledger.domain.rules import text_records
+from spanledger.projections import queries
+from spanledger.replay.history import History
 
 router = authoring_router()
 

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from api.deps import Consistent, ContainerDep, EntityName, PagingDep, PrincipalDep, ProjectName, page, record_write
-from api.response_bodies import Entity, EntityWritten, Page, created_or_updated, ok
-from api.routes.projects import project_row
-from api.routing import authoring_router
-from api.schemas import EntityBody
-from api.time_travel import AsOf, AtPosition, position_of
-from projections import queries
-from replay.history import History
+from spanledger.api.deps import (
+    Consistent,
+    ContainerDep,
+    EntityName,
+    PagingDep,
+    PrincipalDep,
+    ProjectName,
+    page,
+    record_write,
+)
+from spanledger.api.response_bodies import Entity, EntityWritten, Page, created_or_updated, ok
+from spanledger.api.routes.projects import project_row
+from spanledger.api.routing import authoring_router
+from spanledger.api.schemas import EntityBody
+from spanledger.api.time_travel import AsOf, AtPosition, position_of
+from spanledger.projections import queries
+from spanledger.replay.history import History
 
 router = authoring_router()
 

@@ -8,9 +8,9 @@ import logging
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ContainerDep
-from api.response_bodies import Health, Readiness, ok
-from api.responses import JsonResponse
+from spanledger.api.deps import ContainerDep
+from spanledger.api.response_bodies import Health, Readiness, ok
+from spanledger.api.responses import JsonResponse
 
 router = APIRouter()
 log = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ import hmac
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import ContainerDep
-from api.errors import ApiError
-from api.schemas import ErrorBody
+from spanledger.api.deps import ContainerDep
+from spanledger.api.errors import ApiError
+from spanledger.api.schemas import ErrorBody
 
 router = APIRouter()
 

@@ -14,14 +14,14 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, Header, Query, Request, Response
 from fastapi.responses import FileResponse
 
-from api.deps import Consistent, ContainerDep, IndexTypeDep, PrincipalDep, ProjectName, record_write
-from api.errors import ApiError
-from api.project_export import current_file_chunks, model_documents, project_fields, snapshot
-from api.response_bodies import ExportJob, ImportJob, ProjectFile, ok
-from api.responses import absolute_url, finished_job, segment
-from api.routes.projects import project_row
-from api.routing import BASE, authoring_router
-from domain import project_file
+from spanledger.api.deps import Consistent, ContainerDep, IndexTypeDep, PrincipalDep, ProjectName, record_write
+from spanledger.api.errors import ApiError
+from spanledger.api.project_export import current_file_chunks, model_documents, project_fields, snapshot
+from spanledger.api.response_bodies import ExportJob, ImportJob, ProjectFile, ok
+from spanledger.api.responses import absolute_url, finished_job, segment
+from spanledger.api.routes.projects import project_row
+from spanledger.api.routing import BASE, authoring_router
+from spanledger.domain import project_file
 
 router = authoring_router()
 JOB_RETENTION = timedelta(days=7)

@@ -8,16 +8,16 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, ProjectName, page, record_write
-from api.errors import ApiError
-from api.response_bodies import DeletionJob, Page, ProjectMetadata, created_or_updated, ok
-from api.responses import absolute_url, azure_time, finished_job, segment
-from api.routing import BASE, authoring_router
-from api.schemas import ProjectBody
-from domain import ids
-from domain.application import Principal
-from domain.project import PROJECT_FIELDS, Project
-from projections import queries
+from spanledger.api.deps import Consistent, ContainerDep, PagingDep, PrincipalDep, ProjectName, page, record_write
+from spanledger.api.errors import ApiError
+from spanledger.api.response_bodies import DeletionJob, Page, ProjectMetadata, created_or_updated, ok
+from spanledger.api.responses import absolute_url, azure_time, finished_job, segment
+from spanledger.api.routing import BASE, authoring_router
+from spanledger.api.schemas import ProjectBody
+from spanledger.domain import ids
+from spanledger.domain.application import Principal
+from spanledger.domain.project import PROJECT_FIELDS, Project
+from spanledger.projections import queries
 
 PROJECT_KIND = "CustomEntityRecognition"
 JOB_RETENTION = timedelta(days=7)

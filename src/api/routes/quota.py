@@ -8,11 +8,11 @@ from typing import Annotated
 
 from fastapi import Query
 
-from api.deps import Consistent, ContainerDep, PrincipalDep
-from api.errors import ApiError
-from api.response_bodies import Quota, ok
-from api.routing import authoring_router
-from projections import queries
+from spanledger.api.deps import Consistent, ContainerDep, PrincipalDep
+from spanledger.api.errors import ApiError
+from spanledger.api.response_bodies import Quota, ok
+from spanledger.api.routing import authoring_router
+from spanledger.projections import queries
 
 router = authoring_router("/language/authoring/analyze-text")
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request, Response
 
-from api.deps import (
+from spanledger.api.deps import (
     Consistent,
     ContainerDep,
     DocumentName,
@@ -21,7 +21,7 @@ from api.deps import (
     page,
     record_write,
 )
-from api.response_bodies import (
+from spanledger.api.response_bodies import (
     AllAccepted,
     AllRejected,
     BulkReviewed,
@@ -34,14 +34,14 @@ from api.response_bodies import (
     Undone,
     ok,
 )
-from api.routes.documents import etag, parse_if_match
-from api.routes.projects import project_row
-from api.routing import authoring_router
-from api.schemas import BulkReviewBody, UndoBody
-from domain.errors import DomainError
-from domain.offsets import OffsetMap, StringIndexType
-from domain.review_commands import Reviewed, SuggestionMatch
-from projections import queries
+from spanledger.api.routes.documents import etag, parse_if_match
+from spanledger.api.routes.projects import project_row
+from spanledger.api.routing import authoring_router
+from spanledger.api.schemas import BulkReviewBody, UndoBody
+from spanledger.domain.errors import DomainError
+from spanledger.domain.offsets import OffsetMap, StringIndexType
+from spanledger.domain.review_commands import Reviewed, SuggestionMatch
+from spanledger.projections import queries
 
 router = authoring_router()
 _DOCUMENT = "/{projectName}/documents/{documentName}"

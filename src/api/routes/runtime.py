@@ -14,16 +14,16 @@ from typing import Any
 import regex
 from fastapi import Request, Response
 
-from api.deps import ContainerDep, PrincipalDep, record_write
-from api.errors import ApiError
-from api.predictor import Predictor
-from api.response_bodies import AnalyzeTextJob, ok
-from api.responses import absolute_url, azure_time, segment
-from api.routing import authoring_router
-from api.schemas import AnalyzeTextJobBody, CustomEntitiesTask, RuntimeDocument
-from domain.errors import DomainError
-from domain.offsets import OffsetMap, StringIndexType
-from domain.rules import MAX_DOCUMENT_CHARACTERS, check_language
+from spanledger.api.deps import ContainerDep, PrincipalDep, record_write
+from spanledger.api.errors import ApiError
+from spanledger.api.predictor import Predictor
+from spanledger.api.response_bodies import AnalyzeTextJob, ok
+from spanledger.api.responses import absolute_url, azure_time, segment
+from spanledger.api.routing import authoring_router
+from spanledger.api.schemas import AnalyzeTextJobBody, CustomEntitiesTask, RuntimeDocument
+from spanledger.domain.errors import DomainError
+from spanledger.domain.offsets import OffsetMap, StringIndexType
+from spanledger.domain.rules import MAX_DOCUMENT_CHARACTERS, check_language
 
 BASE = "/language/analyze-text"
 router = authoring_router(BASE)

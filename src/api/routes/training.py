@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from api.deps import (
+from spanledger.api.deps import (
     Consistent,
     ContainerDep,
     IndexTypeDep,
@@ -19,8 +19,8 @@ from api.deps import (
     page,
     record_write,
 )
-from api.errors import ApiError
-from api.response_bodies import (
+from spanledger.api.errors import ApiError
+from spanledger.api.response_bodies import (
     DocumentEvaluation,
     EvaluationSummary,
     Model,
@@ -30,15 +30,15 @@ from api.response_bodies import (
     TrainingSet,
     ok,
 )
-from api.responses import absolute_url, azure_time, segment
-from api.routes.projects import project_id, project_row
-from api.routing import BASE, authoring_router
-from api.schemas import TrainBody
-from domain.offsets import OffsetMap, StringIndexType
-from domain.training import TRAINING_SHARE
-from jobs.artifacts import ArtifactMissing
-from ner import recipes
-from projections import queries
+from spanledger.api.responses import absolute_url, azure_time, segment
+from spanledger.api.routes.projects import project_id, project_row
+from spanledger.api.routing import BASE, authoring_router
+from spanledger.api.schemas import TrainBody
+from spanledger.domain.offsets import OffsetMap, StringIndexType
+from spanledger.domain.training import TRAINING_SHARE
+from spanledger.jobs.artifacts import ArtifactMissing
+from spanledger.ner import recipes
+from spanledger.projections import queries
 
 router = authoring_router()
 JOB_RETENTION = timedelta(days=7)
