@@ -40,6 +40,7 @@ class Step(Shape):
                               "(entityRemoved)")
     label_id: str | None = Field(default=None, description="the label an acceptance made, or that superseded it")
     training_job_id: str | None = Field(default=None, description="the training that discarded the suggestion")
+    training_model_label: str | None = Field(default=None, description="the model label that training trains")
     reason: str | None = None
 
 

@@ -103,7 +103,8 @@ def label_history(rows: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str,
         elif kind == "AutoLabelDiscarded":
             for suggestion_id in data["suggestion_ids"]:
                 _decide(suggestions, suggestion_id, "discarded", step(
-                    "discarded", trainingJobId=data["training_job_id"], reason=data.get("reason")))
+                    "discarded", trainingJobId=data["training_job_id"], trainingModelLabel=row.model_label,
+                    reason=data.get("reason")))
         elif kind == "DocumentDeleted":
             for life in (*labels.values(), *suggestions.values()):
                 if life["state"] in ("live", "pending"):

@@ -84,3 +84,20 @@ def test_imported_labels_say_so_and_a_deleted_document_ends_every_life(server, a
     assert [(label["state"], _actions(label)) for label in labels] == [("gone", ["added", "documentDeleted"])]
     missing = api.get(f"/{project}/documents/nothing/labels/history")
     assert missing.status_code == 404 and missing.json()["error"]["target"] == "documentName"
+
+
+def test_a_suggestion_pending_when_a_training_starts_names_that_training_and_its_model(server, api):
+    from tests.http.test_operations import MISSING_RECIPE, caught_up, labeled_project, resource_of
+
+    project = labeled_project(api)  # "a" and "b" labeled, "c" not
+    suggest(server, api, project, "c", [("Person", 0, 5, 0.8, "j1")])
+    app = caught_up(server)
+    job, position = app.request_training(resource_of(api.key), project, model_label="next",
+                                         config_version="onehot-char", evaluation={"kind": "manual"},
+                                         recipe=MISSING_RECIPE, actor="key:trainer")
+    seen = {"X-Min-Log-Position": str(position)}
+    (s1,) = api.get(f"/{project}/documents/c/labels/history", headers=seen).json()["suggestions"]
+    assert (s1["state"], _actions(s1)) == ("discarded", ["suggested", "discarded"])
+    discarded = s1["history"][1]
+    assert (discarded["trainingJobId"], discarded["trainingModelLabel"]) == (str(job.id), "next")
+    assert discarded["actor"] == "key:trainer"
