@@ -23,7 +23,7 @@ class Predictor:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predictor")
 
     def available(self, digest: str) -> bool:
-        return self.artifacts.path(digest).exists()
+        return self.artifacts.available(digest)
 
     def predict(self, digest: str, texts: Sequence[str]) -> list[list[Span]]:
         return self._thread.submit(self._predict, digest, list(texts)).result() if texts else []

@@ -20,6 +20,7 @@ from spanledger.bootstrap.event_metadata import RequestMetadataTranscoder
 from spanledger.bootstrap.settings import Settings
 from spanledger.domain.application import LabelStatistics, Spanledger
 from spanledger.jobs.artifacts import ArtifactStore
+from spanledger.jobs.pg_artifacts import PostgresArtifactStore
 from spanledger.observability.metrics import Metrics
 from spanledger.observability.read_model_metrics import ReadModelCollector
 from spanledger.projections import queries
@@ -60,8 +61,10 @@ class Container:
     def __post_init__(self) -> None:
         postgres = self.engine.dialect.name == "postgresql"
         self.reads = self.engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else self.engine
-        # Model files and evaluation results: on the local disk, also with PostgreSQL.
-        self.artifacts = ArtifactStore(self.settings.data_dir / "artifacts")
+        # Model files and evaluation results: in PostgreSQL (the local folder caches them), so
+        # that any machine can use them; with SQLite, in the local folder alone.
+        cache = self.settings.data_dir / "artifacts"
+        self.artifacts = PostgresArtifactStore(cache, self.engine) if postgres else ArtifactStore(cache)
         self.metrics = Metrics(ReadModelCollector(self.app.recorder.max_notification_id, self.runner.positions,
                                                   self.reads))
 

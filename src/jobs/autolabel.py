@@ -74,7 +74,7 @@ class AutoLabelWorker(JobWorker):
             if not self.app.autolabel_project_alive(job):
                 self.app.fail_autolabel(job.id, attempt, "The project was deleted.")
                 return
-            if not self.artifacts.path(job.artifact).exists():
+            if not self.artifacts.available(job.artifact):
                 self.app.fail_autolabel(job.id, attempt, f"The file of model {job.model_label!r} is not stored "
                                         "on this server.")
                 return

@@ -22,6 +22,7 @@ from spanledger.api.responses import absolute_url, finished_job, segment
 from spanledger.api.routes.projects import project_row
 from spanledger.api.routing import BASE, authoring_router
 from spanledger.domain import project_file
+from spanledger.jobs.artifacts import ArtifactMissing
 
 router = authoring_router()
 JOB_RETENTION = timedelta(days=7)
@@ -104,9 +105,11 @@ def export_job(
 def export_result(projectName: ProjectName, jobId: str, container: ContainerDep, principal: PrincipalDep) -> FileResponse:  # noqa: N803
     """The file an export job wrote."""
     job = container.app.get_project(principal.resource_id, projectName).operation(jobId, ("export",))
-    path = container.artifacts.path(job["digest"])
-    if not path.exists():
-        raise ApiError(404, "NotFound", f"The file of export job {jobId!r} is not stored on this server.", "jobId")
+    try:
+        path = container.artifacts.path(job["digest"])
+    except ArtifactMissing:
+        raise ApiError(404, "NotFound", f"The file of export job {jobId!r} is not stored on this server.",
+                       "jobId") from None
     return FileResponse(path, media_type="application/json")
 
 

@@ -24,6 +24,7 @@ from spanledger.api.schemas import AnalyzeTextJobBody, CustomEntitiesTask, Runti
 from spanledger.domain.errors import DomainError
 from spanledger.domain.offsets import OffsetMap, StringIndexType
 from spanledger.domain.rules import MAX_DOCUMENT_CHARACTERS, check_language
+from spanledger.jobs.artifacts import ArtifactMissing
 
 BASE = "/language/analyze-text"
 router = authoring_router(BASE)
@@ -138,7 +139,11 @@ def analyze(body: AnalyzeTextJobBody, request: Request, container: ContainerDep,
 def job(jobId: str, container: ContainerDep, principal: PrincipalDep) -> dict:  # noqa: N803
     """An analyze-text job with its results (Azure's shape)."""
     found = container.app.prediction_job(principal.resource_id, jobId)
-    results = container.artifacts.get_json(found.results)
+    try:
+        results = container.artifacts.get_json(found.results)
+    except ArtifactMissing:
+        raise ApiError(404, "NotFound", f"The results of job {jobId!r} are not stored on this server.",
+                       "jobId") from None
     at = azure_time(found.created_on)
     items = [{**item, "lastUpdateDateTime": at} for item in results["items"]]
     body = {"jobId": jobId, "createdDateTime": at, "lastUpdatedDateTime": at,
