@@ -127,21 +127,37 @@ async def consistent_reads(
         if min_position > head:
             raise ApiError(400, "InvalidArgument", f"{MIN_POSITION_HEADER} {min_position} is beyond the log's "
                            f"last position, {head}.", MIN_POSITION_HEADER)
-    deadline = time.monotonic() + container.settings.read_wait_seconds
-    pause, next_look = 0.002, time.monotonic() + _LOOK_EVERY
-    while runner.position() < needed:
-        if time.monotonic() >= next_look:
-            if await run_in_threadpool(runner.stored_position) >= needed:
+    # Woken by the batch that reaches the position (together with every other read waiting
+    # for it or less), and told to the follower, which then applies at once.
+    loop = asyncio.get_running_loop()
+    reached = loop.create_future()
+
+    def wake() -> None:
+        loop.call_soon_threadsafe(lambda: reached.done() or reached.set_result(None))
+
+    handle = runner.when_reached(needed, wake)
+    if handle is None:
+        return
+    try:
+        runner.demand(needed)
+        deadline = time.monotonic() + container.settings.read_wait_seconds
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ApiError(
+                    503, "ServiceUnavailable",
+                    f"The read model has not reached log position {needed} yet; retry shortly.",
+                    MIN_POSITION_HEADER, headers={"Retry-After": "1"},
+                )
+            try:
+                await asyncio.wait_for(asyncio.shield(reached), min(_LOOK_EVERY, remaining))
                 return
-            next_look = time.monotonic() + _LOOK_EVERY
-        if time.monotonic() >= deadline:
-            raise ApiError(
-                503, "ServiceUnavailable",
-                f"The read model has not reached log position {needed} yet; retry shortly.",
-                MIN_POSITION_HEADER, headers={"Retry-After": "1"},
-            )
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, 0.05)
+            except TimeoutError:
+                pass
+            if await run_in_threadpool(runner.stored_position) >= needed:  # runners in other processes
+                return
+    finally:
+        runner.forget(handle)
 
 
 Consistent = Depends(consistent_reads)

@@ -107,6 +107,12 @@ class ProjectionRunner:
         # schema methods write it; readers wait on `_advanced` and poll the table.
         self._positions: dict[str, int] = {}
         self._advanced = threading.Condition()
+        # Callbacks waiting for a position (reads on the event loop), woken together by the
+        # batch that reaches it; and who to tell that a read is waiting (the follower, which
+        # then applies at once instead of letting writes gather).
+        self._waiters: dict[int, tuple[int, Callable[[], None]]] = {}
+        self._next_waiter = 0
+        self.on_demand: list[Callable[[int], None]] = []
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -190,6 +196,7 @@ class ProjectionRunner:
         current = self.positions()
         with self._advanced:
             self._positions = current
+            self._wake_waiters()
         return current
 
     def stored_position(self) -> int:
@@ -210,6 +217,7 @@ class ProjectionRunner:
         """
         if self.position() >= position:
             return True
+        self.demand(position)
         deadline = time.monotonic() + timeout
         pause = 0.002
         while True:
@@ -222,6 +230,39 @@ class ProjectionRunner:
             with self._advanced:
                 self._advanced.wait(min(pause, remaining))
             pause = min(pause * 2, 0.05)
+
+    def demand(self, position: int) -> None:
+        """A read waits for `position`: the follower should apply now rather than gather more."""
+        for listener in self.on_demand:
+            listener(position)
+
+    def when_reached(self, position: int, callback: Callable[[], None]) -> int | None:
+        """Calls `callback` (from the applying thread; keep it short) once every projection
+        has reached `position`; answers a handle for `forget`, or None if it has already."""
+        with self._advanced:
+            if self.position() >= position:
+                return None
+            self._next_waiter += 1
+            self._waiters[self._next_waiter] = (position, callback)
+            return self._next_waiter
+
+    def forget(self, handle: int | None) -> None:
+        if handle is not None:
+            with self._advanced:
+                self._waiters.pop(handle, None)
+
+    def _wake_waiters(self) -> None:
+        """Under `_advanced`: every waiter whose position is reached, at once."""
+        if not self._waiters:
+            return
+        reached = self.position()
+        for handle, (position, callback) in list(self._waiters.items()):
+            if position <= reached:
+                del self._waiters[handle]
+                try:
+                    callback()
+                except Exception:
+                    log.exception("a read-model waiter failed")
 
     # -- applying -------------------------------------------------------------------------
 
@@ -264,6 +305,7 @@ class ProjectionRunner:
         with self._advanced:
             self._positions.update(new_positions)
             self._advanced.notify_all()
+            self._wake_waiters()
 
     def catch_up(self, progress: Callable[[Progress], None] | None = None) -> int:
         """Applies events until the log's current head; answers how many it applied.
