@@ -10,7 +10,7 @@ import sys
 import threading
 
 from spanledger.bootstrap import Container, build
-from spanledger.bootstrap.databases import ensure_database
+from spanledger.bootstrap.databases import ensure_database, startup_lock
 from spanledger.bootstrap.settings import Settings
 from spanledger.domain.errors import DomainError
 from spanledger.projections.runner import Progress
@@ -33,11 +33,12 @@ def serve(settings: Settings) -> None:
 
     from spanledger.api.app import create_app
 
-    container = _container(settings, follow=True, work=True)
+    container = _container(settings, follow=True, work=settings.serve_workers)
     try:
-        if not container.app.has_resource(DEFAULT_RESOURCE):
-            _, key, _ = container.app.create_resource(DEFAULT_RESOURCE, _actor())
-            print(f"Created resource {DEFAULT_RESOURCE!r}. Its API key (shown once, stored hashed):\n\n  {key}\n")
+        with startup_lock(settings):  # servers starting together create it once
+            if not container.app.has_resource(DEFAULT_RESOURCE):
+                _, key, _ = container.app.create_resource(DEFAULT_RESOURCE, _actor())
+                print(f"Created resource {DEFAULT_RESOURCE!r}. Its API key (shown once, stored hashed):\n\n  {key}\n")
         where = settings.database_url and "PostgreSQL" or f"SQLite under {settings.data_dir.resolve()}"
         print(f"spanledger on http://{settings.host}:{settings.port} ({where})")
         uvicorn.run(create_app(container), host=settings.host, port=settings.port, log_level="info")

@@ -16,6 +16,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from spanledger.bootstrap.databases import startup_lock
 from spanledger.bootstrap.event_metadata import RequestMetadataTranscoder
 from spanledger.bootstrap.settings import Settings
 from spanledger.domain.application import LabelStatistics, Spanledger
@@ -164,15 +165,16 @@ def build(settings: Settings | None = None, *, follow: bool = False, work: bool 
     """The application and its read model; `follow` keeps the read model following the
     log, `work` runs the training and auto-labeling workers too (threads of this process)."""
     settings = settings or Settings()
-    app = Spanledger(event_store_env(settings))
-    engine = read_model_engine(settings)
-    runner = ProjectionRunner(
-        app.recorder, engine,
-        [LabelingProjection(), AuditProjection(), TrainingProjection(), AutoLabelProjection(), QuotaProjection()],
-        settings.projection_batch_size,
-    )
-    runner.create_tables()
-    container = Container(settings, app, engine, runner)
+    with startup_lock(settings):  # the tables, once, when several processes start together
+        app = Spanledger(event_store_env(settings))
+        engine = read_model_engine(settings)
+        runner = ProjectionRunner(
+            app.recorder, engine,
+            [LabelingProjection(), AuditProjection(), TrainingProjection(), AutoLabelProjection(), QuotaProjection()],
+            settings.projection_batch_size,
+        )
+        runner.create_tables()
+        container = Container(settings, app, engine, runner)
     app.views = container
     if follow:
         listen = None

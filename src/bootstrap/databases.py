@@ -29,8 +29,31 @@ def ensure_database(url: str) -> bool:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             return False
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except psycopg.errors.DuplicateDatabase:  # another process starting at the same time made it
+            return False
         return True
+
+
+# Processes starting together on one database take turns to create tables and the default
+# resource: CREATE TABLE IF NOT EXISTS and check-then-insert are not safe concurrently.
+_STARTUP_LOCK = 0x5A4E_0001
+
+
+@contextmanager
+def startup_lock(settings: Settings) -> Iterator[None]:
+    """Held by one process at a time (a PostgreSQL session lock, released if the process dies)."""
+    if not settings.uses_postgres:
+        yield
+        return
+    conninfo = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_STARTUP_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_STARTUP_LOCK,))
 
 
 def drop_database(url: str) -> None:

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     autolabel_lease_seconds: float = 60.0
     autolabel_batch_documents: int = 512
     autolabel_batch_characters: int = 64_000
+    # `spanledger serve` runs the training and auto-labeling workers too; false on machines
+    # that only serve the API (the workers run as `spanledger worker` elsewhere, on GPUs say).
+    serve_workers: bool = True
 
     # Log lines as JSON objects, one a line (for a log shipper), or as text (for a terminal).
     log_format: Literal["json", "text"] = "text"
