@@ -14,6 +14,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy import Engine
@@ -24,8 +25,10 @@ from spanledger.domain.autolabel_commands import Suggestion
 from spanledger.domain.errors import ConcurrentModification, Conflict, NotFound
 from spanledger.jobs.artifacts import ArtifactStore
 from spanledger.jobs.worker import JobWorker
-from spanledger.ner.model import Tagger
 from spanledger.projections import queries
+
+if TYPE_CHECKING:  # flair and torch load with the first job: a process that never runs one starts in seconds
+    from spanledger.ner.model import Tagger
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +52,27 @@ class AutoLabelWorker(JobWorker):
         self._taggers: OrderedDict[str, Tagger] = OrderedDict()  # by model file digest
 
     def claim_next(self) -> AutoLabelJob | None:
-        now = self.clock()
         with self.reads.connect() as conn:
-            candidates = queries.claimable_autolabel_jobs(conn, now.isoformat())
+            candidates = queries.claimable_autolabel_jobs(conn, self.clock().isoformat())
         for job_id in candidates:
-            job = self.app.claim_autolabel(UUID(job_id), self.name, now, self.lease)
+            self._load_model(UUID(job_id))
+            job = self.app.claim_autolabel(UUID(job_id), self.name, self.clock(), self.lease)
             if job is not None:
                 log.info("claimed auto-labeling job %s (attempt %d, at document %d of %d)",
                          job.id, job.attempt, job.documents_done, len(job.documents))
                 return job
         return None
+
+    def _load_model(self, job_id: UUID) -> None:
+        """Loads the job's model before claiming it: loading flair and the model (fetched from
+        the database on a machine that never used it) must not eat the lease."""
+        job = self.app.autolabel_job(job_id)
+        if job is None or job.cancel_requested or not self.artifacts.available(job.artifact):
+            return  # run() settles it
+        try:
+            self._tagger(job.artifact)
+        except Exception:  # run() fails the job with it
+            log.exception("auto-labeling job %s: loading model %s failed", job_id, job.artifact)
 
     def status_of(self, job: AutoLabelJob) -> str | None:
         current = self.app.autolabel_job(job.id)
@@ -140,6 +154,8 @@ class AutoLabelWorker(JobWorker):
         return self.app.record_autolabel_batch(job.id, attempt, batch, self.clock(), self.lease)
 
     def _tagger(self, digest: str) -> Tagger:
+        from spanledger.ner.model import Tagger
+
         tagger = self._taggers.pop(digest, None) or Tagger(self.artifacts.path(digest))
         self._taggers[digest] = tagger
         while len(self._taggers) > _TAGGERS_KEPT:
