@@ -7,6 +7,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -48,16 +49,30 @@ def _camel(value: Any) -> Any:
     return value
 
 
+_NESTED = frozenset((dict, list))
+
+
 @cache
-def _plan(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """For a payload with these keys (events of one type and version share them): which to
-    show in the entry's data, under which name."""
-    return tuple((k, _camel_key(k)) for k in keys if k not in _ENVELOPE)
+def _plan(keys: tuple[str, ...]) -> tuple[Any, tuple[str, ...], tuple[tuple[int, str], ...]]:
+    """For a payload with these keys (events of one type and version share them): a getter of
+    the values the entry's data shows (as a tuple), their camelCase names, and where a
+    nested value would need its own keys camelCased (settings stay as given)."""
+    shown = tuple(k for k in keys if k not in _ENVELOPE)
+    get = itemgetter(*shown) if len(shown) > 1 else (lambda d: (d[shown[0]],)) if shown else (lambda d: ())
+    camels = tuple(_camel_key(k) for k in shown)
+    return get, camels, tuple((i, camel) for i, (k, camel) in enumerate(zip(shown, camels, strict=True))
+                              if k != "settings")
 
 
 def _data(recorded: dict[str, Any]) -> dict[str, Any]:
-    return {camel: (value if key == "settings" or type(value) not in (dict, list) else _camel(value))
-            for key, camel in _plan(tuple(recorded)) for value in (recorded[key],)}
+    get, camels, deep = _plan(tuple(recorded))
+    values = get(recorded)
+    data = dict(zip(camels, values, strict=True))
+    if not _NESTED.isdisjoint(map(type, values)):  # most events hold no list or object
+        for i, camel in deep:
+            if type(values[i]) in _NESTED:
+                data[camel] = _camel(values[i])
+    return data
 
 
 def entry(row: Any, offsets: OffsetMap | None, unit: StringIndexType) -> dict[str, Any]:
@@ -69,10 +84,19 @@ def entry(row: Any, offsets: OffsetMap | None, unit: StringIndexType) -> dict[st
         data["offset"], data["length"] = offsets.span_from_code_points(data["offset"], data["length"], unit)
     result = {"position": position, "occurredDateTime": occurred_at.replace("+00:00", "Z"), "actor": actor,
               "eventType": event_type, "version": version, "data": data}
-    for key, value in (("documentName", document), ("projectName", project), ("jobId", job), ("modelLabel", model),
-                       ("requestId", recorded.get("request_id")), ("actingFor", recorded.get("acting_for"))):
-        if value is not None:
-            result[key] = value
+    # Unrolled: this runs once per event of an export.
+    if document is not None:
+        result["documentName"] = document
+    if project is not None:
+        result["projectName"] = project
+    if job is not None:
+        result["jobId"] = job
+    if model is not None:
+        result["modelLabel"] = model
+    if (request_id := recorded.get("request_id")) is not None:
+        result["requestId"] = request_id
+    if (acting_for := recorded.get("acting_for")) is not None:
+        result["actingFor"] = acting_for
     return result
 
 
@@ -90,4 +114,4 @@ def ndjson(engine: Any, where: AuditFilter, skip: int, top: int | None, unit: St
            lives: list[int] | None) -> Iterator[bytes]:
     """Every matching entry, one JSON object a line, a keyset page of rows read at a time."""
     for rows, maps in audit_stream(engine, where, skip, top):
-        yield b"".join(orjson.dumps(e) + b"\n" for e in entries(rows, maps, unit, lives))
+        yield b"".join([orjson.dumps(e, option=orjson.OPT_APPEND_NEWLINE) for e in entries(rows, maps, unit, lives)])

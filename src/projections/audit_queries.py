@@ -6,11 +6,12 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Row, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
 from spanledger.domain.offsets import OffsetMap
 from spanledger.projections.queries import Page
@@ -94,12 +95,31 @@ def audit_query(where: AuditFilter) -> Any:
 
 
 def audit_page(conn: Connection, where: AuditFilter, skip: int, limit: int) -> Page:
-    rows = conn.execute(audit_query(where).offset(skip).limit(limit + 1)).all()
+    """A page of rows as plain tuples of ENTRY_COLUMNS but the last (astral: offset_maps reads
+    it from the texts' DocumentAdded rows)."""
+    query = _where(select(*ENTRY_COLUMNS[:-1]), where).order_by(a.position).offset(skip).limit(limit + 1)
+    rows = _fetch(conn, query)
     return Page(rows[:limit], len(rows) > limit)
 
 
+def _fetch(conn: Connection, query: Any) -> list[tuple[Any, ...]]:
+    """The rows of `query`, straight from the driver's cursor on the connection's own DBAPI
+    connection (so in its transaction): an export reads millions of rows, and building
+    SQLAlchemy's rows took as long as the driver's fetch (every column selected here is a
+    plain str or int, which no type of ours converts)."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})  # IN (...)
+    params = compiled.params
+    arguments = [params[name] for name in compiled.positiontup] if compiled.positional else params
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(compiled.string, arguments)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def audit_stream(engine: Engine, where: AuditFilter, skip: int = 0, top: int | None = None,
-                 page_size: int = 2000) -> Iterator[tuple[list[Row[Any]], dict[int, OffsetMap]]]:
+                 page_size: int = 2000) -> Iterator[tuple[list[tuple[Any, ...]], dict[int, OffsetMap]]]:
     """Every matching row, in keyset pages by position, each with its offset maps. Each page
     is read in a short transaction of its own, so an export holds one page in memory and no
     long read open (which would keep SQLite's WAL from being checkpointed); a consumer that
@@ -107,12 +127,13 @@ def audit_stream(engine: Engine, where: AuditFilter, skip: int = 0, top: int | N
     connection keeps a page cache of its own, and rotating through the pool would fill them
     all."""
     left = top
-    with engine.connect() as conn:
+    with engine.connect() as conn, _small_page_cache(conn):
         while left is None or left > 0:
             size = page_size if left is None else min(page_size, left)
             page = audit_page(conn, where, skip, size)
             maps = offset_maps(conn, page.rows)
             conn.rollback()
+            conn.connection.rollback()  # the page itself was read on the driver's connection (_fetch)
             if page.rows:
                 yield page.rows, maps
             if not page.more or not page.rows:
@@ -122,7 +143,30 @@ def audit_stream(engine: Engine, where: AuditFilter, skip: int = 0, top: int | N
                 left -= len(page.rows)
 
 
-def offset_maps(conn: Connection, rows: list[Row[Any]]) -> dict[int, OffsetMap]:
+# An export reads each page of the table once: a large page cache would only keep what it read.
+_EXPORT_PAGE_CACHE_KIB = 4096
+
+
+@contextmanager
+def _small_page_cache(conn: Connection) -> Iterator[None]:
+    """SQLite: the connection's page cache held small for an export, and what the cache held
+    before freed (lowering cache_size frees the pages over it). Each pooled connection has a
+    cache of 64 MiB (bootstrap), and the pool hands out its connections in turn: exports
+    filled one cache after another, and the server's memory grew by the table's size with
+    each export until every cache was full."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    (previous,) = driver.execute("PRAGMA cache_size").fetchone()
+    driver.execute(f"PRAGMA cache_size=-{_EXPORT_PAGE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA cache_size={int(previous)}")
+
+
+def offset_maps(conn: Connection, rows: list[Any]) -> dict[int, OffsetMap]:
     """For audit rows with label offsets in texts with non-BMP characters: the offset map of
     the text as it was at that event (from the document's latest DocumentAdded before it)."""
     wanted = sorted({r[10] for r in rows if r[3] in LABEL_EVENTS})  # aggregate_id, event_type
