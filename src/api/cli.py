@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib
 import logging
 import signal
 import sys
@@ -53,6 +54,9 @@ def worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
     print(f"spanledger worker {container.worker.name} waiting for training and auto-labeling jobs", flush=True)
+    # A worker process is there to run models: import flair (seconds of CPU) while it waits,
+    # rather than when its first auto-labeling job has come.
+    threading.Thread(target=importlib.import_module, args=("spanledger.ner.model",), daemon=True).start()
     try:
         stopped.wait()
     finally:
