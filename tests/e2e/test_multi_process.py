@@ -33,6 +33,7 @@ pytestmark = pytest.mark.postgres
 
 ACTOR = "key:test"
 CLIENTS = 4
+LABELS = 400  # at most, a client: one a word of its document
 TO_LABEL = 80  # documents the auto-labeling job covers, one a batch: long enough to be killed in
 ENV = {"PYTHONUNBUFFERED": "1", "SPANLEDGER_TRAINING_MAX_EPOCHS": "1", "SPANLEDGER_TRAINING_THREADS": "1",
        "SPANLEDGER_TRAINING_LEASE_SECONDS": "5", "SPANLEDGER_AUTOLABEL_LEASE_SECONDS": "4",
@@ -121,7 +122,7 @@ class Client(threading.Thread):
             self.errors.append(f"{server.port} did not show {label} ({headers}): {read.status_code} {read.text[:300]}")
 
     def run(self) -> None:
-        for j in range(60):
+        for j in range(LABELS):  # until stopped, as a rule
             if self.stop_.is_set():
                 return
             live = [s for s in self.servers if not s.killed]
@@ -139,7 +140,7 @@ class Client(threading.Thread):
             for other in self.servers:
                 if other is not server:
                     self._sees(other, label, {"X-Min-Log-Position": str(position)})
-            time.sleep(0.2)
+            time.sleep(0.3)
 
 
 def _pid(worker_name: str) -> int:
@@ -160,7 +161,7 @@ def test_two_servers_and_two_workers_on_one_database_survive_kills(settings, tmp
     add_labeled_project(app, resource_id, count=12)
     texts = [d.text for d, _ in documents(TO_LABEL, seed=11)]
     app.add_documents(resource_id, "p", [NewDocument(f"new{i:03d}", t) for i, t in enumerate(texts)], ACTOR)
-    app.add_documents(resource_id, "p", [NewDocument(f"client{n}", "word " * 80) for n in range(CLIENTS)], ACTOR)
+    app.add_documents(resource_id, "p", [NewDocument(f"client{n}", "word " * LABELS) for n in range(CLIENTS)], ACTOR)
     keys = [app.issue_api_key("acme", ACTOR, f"client{n}")[0] for n in range(CLIENTS)]
 
     servers = [Process("serve", tmp_path, settings.database_url) for _ in range(2)]
@@ -199,6 +200,7 @@ def test_two_servers_and_two_workers_on_one_database_survive_kills(settings, tmp
         for victim in (holder, other):
             victim.kill()
         phases["killed"] = time.monotonic() - started
+        killed_at = app.recorder.max_notification_id()
         stopped_at = app.autolabel_job(job_id).documents_done
         assert stopped_at < TO_LABEL, "the job finished before the kill: make it longer"
 
@@ -249,6 +251,8 @@ def test_two_servers_and_two_workers_on_one_database_survive_kills(settings, tmp
         assert set(doc.labels) >= {label for label, _ in client.acknowledged}
     writes = sum(len(c.acknowledged) for c in clients)
     assert writes >= 4 * CLIENTS and sum(c.reads for c in clients) >= writes
+    assert all(len(c.acknowledged) < LABELS for c in clients), "a client ran out of words before the end"
+    assert all(c.acknowledged[-1][1] > killed_at for c in clients), "every client kept writing after the kills"
 
     # The read model the four followers built together equals a replay of the log.
     container.runner.catch_up()
