@@ -57,3 +57,33 @@ def test_an_export_reads_with_a_small_page_cache_and_restores_it(container, monk
     assert len(seen) == 2 and len({id(driver) for driver, _ in seen}) == 1  # one connection for the export
     assert {size for _, size in seen} == {-audit_queries._EXPORT_PAGE_CACHE_KIB}
     assert seen[0][0].execute("PRAGMA cache_size").fetchone()[0] == -65536  # as bootstrap sets it
+
+
+def test_postgresql_reads_a_page_in_index_order_and_restores_the_planner(container, monkeypatch):
+    if container.reads.dialect.name != "postgresql":
+        return
+    resource_id = _written(container)
+    statements = []
+    with container.reads.connect() as conn:
+        driver = conn.connection.driver_connection
+        monkeypatch.setattr(driver, "cursor", _recording(driver.cursor, statements))
+        audit_page(conn, AuditFilter(resource_id=resource_id), 0, 5)
+        monkeypatch.undo()
+        assert statements[1:] == ["SET LOCAL enable_sort = off", statements[2], "SET LOCAL enable_sort = on"]
+        assert conn.connection.driver_connection.execute("SHOW enable_sort").fetchone()[0] == "on"
+
+
+def _recording(make_cursor, statements):
+    class Recording:
+        def __init__(self, real):
+            self.real = real
+
+        def execute(self, query, *args, **kwargs):
+            statements.append(str(query))
+            self.real.execute(query, *args, **kwargs)
+            return self
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+    return lambda *args, **kwargs: Recording(make_cursor(*args, **kwargs))
