@@ -101,7 +101,7 @@ def corrupt_audit_row(env, position):
 
 def test_commands_that_need_no_model_do_not_load_flair_or_torch():
     """flair and torch take seconds to import: only processes that train or predict pay that."""
-    probe = ("import sys\nfrom api import app, cli\nfrom bootstrap import build\n"
+    probe = ("import sys\nfrom spanledger.api import app, cli\nfrom spanledger.bootstrap import build\n"
              "print(sorted({'flair', 'torch', 'transformers'} & set(sys.modules)))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
