@@ -3,13 +3,17 @@ of the same events.
 
 Both stores start alike (same project, entities, documents). Through the API each request
 adds LABELS labels to one document over HTTP (a separate server process: validation, the
-aggregate's rules, offsets, the save). The baseline builds the same LabelAdded events in
-memory first and times only `app.save` of each document's events, one save per document.
+aggregate's rules, offsets, the save), sent by 1, 4 or 16 concurrent clients (`--clients`),
+each writing its own documents; the time runs until the last response and a read that waits
+for the read model to hold every write (X-Min-Log-Position), so work the server's projection
+follower puts off is counted. The baseline builds the same LabelAdded events in memory first
+and times only `app.save` of each document's events, one save after another.
 Ratio = raw time / API time.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
 from common import Http, backends, bench_project, machine, parser, served, store
@@ -31,18 +35,59 @@ def labels() -> list[dict]:
     return [{"category": "Person", "offset": k * len(WORD), "length": 4} for k in range(LABELS)]
 
 
-def through_api(container, documents: int) -> float:
-    key, _ = setup(container, documents)
+def through_api(container, documents: int, client_counts: list[int]) -> dict[int, float]:
+    """Seconds for `documents` requests by each number of clients (each on its own documents)."""
+    app = container.app
+    resource_id, key, actor = bench_project(container, "Person")
+    for clients in client_counts:
+        app.add_documents(resource_id, "bench", [NewDocument(f"c{clients}-{i}", WORD * LABELS)
+                                                 for i in range(documents)], actor)
+        app.add_documents(resource_id, "bench", [NewDocument(f"warm{clients}-{n}", WORD * LABELS)
+                                                 for n in range(clients)], actor)
+    times = {}
     with served(container) as server:
-        http = Http(server.url, key)
-        http.request("GET", "/bench")  # warm up the connection and the server's caches
-        started = time.perf_counter()
-        for i in range(documents):
-            status, body = http.request("POST", f"/bench/documents/d{i}/:save-labels", {"add": labels()})
-            assert status == 200, body
-        elapsed = time.perf_counter() - started
+        for clients in client_counts:
+            times[clients] = concurrent_writes(server.url, key, documents, clients)
+    return times
+
+
+def concurrent_writes(url: str, key: str, documents: int, clients: int) -> float:
+    connections = [Http(url, key) for _ in range(clients)]
+    for n, http in enumerate(connections):  # warm up the connections and the server (its routes, its caches)
+        http.request("GET", "/bench")
+        status, body = http.request("POST", f"/bench/documents/warm{clients}-{n}/:save-labels", {"add": labels()})
+        assert status == 200, body
+    positions: list[int] = []
+    failures: list[str] = []
+    start = threading.Barrier(clients + 1)
+
+    def write(n: int) -> None:
+        http = connections[n]
+        start.wait()
+        for i in range(n, documents, clients):
+            status, body = http.request("POST", f"/bench/documents/c{clients}-{i}/:save-labels", {"add": labels()})
+            if status != 200:
+                failures.append(f"{status} {body[:200]!r}")
+                return
+            positions.append(int(http.last_headers["X-Log-Position"]))
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures[:3]
+    # Until the read model holds every write: a read that waits for the last position.
+    reader = connections[0]
+    reader.headers["X-Min-Log-Position"] = str(max(positions))
+    status, body = reader.request("GET", "/bench")
+    assert status == 200, body
+    elapsed = time.perf_counter() - started
+    for http in connections:
         http.close()
-        return elapsed
+    return elapsed
 
 
 def raw_saves(container, documents: int) -> float:
@@ -64,22 +109,27 @@ def raw_saves(container, documents: int) -> float:
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--documents", type=int, default=200)
+    p.add_argument("--clients", default="1,4,16", help="numbers of concurrent clients, comma-separated")
     args = p.parse_args()
+    client_counts = [int(c) for c in args.clients.split(",")]
     events = args.documents * LABELS
-    print(f"machine: {machine()}; {args.documents} requests of {LABELS} labels ({events} events); "
-          f"best of {args.repeat}")
+    print(f"machine: {machine()}; {args.documents} requests of {LABELS} labels ({events} events) "
+          f"by {', '.join(map(str, client_counts))} clients; best of {args.repeat}")
     for backend in backends(args.backend):
-        api_times, raw_times = [], []
+        api_times: dict[int, list[float]] = {c: [] for c in client_counts}
+        raw_times = []
         for _ in range(args.repeat):
             with store(backend, follow=False) as container:
-                api_times.append(through_api(container, args.documents))
+                for clients, seconds in through_api(container, args.documents, client_counts).items():
+                    api_times[clients].append(seconds)
             with store(backend) as container:
                 raw_times.append(raw_saves(container, args.documents))
-        api, raw = min(api_times), min(raw_times)
+        raw = min(raw_times)
         print(f"[{backend}] raw app.save: {raw:.2f}s ({events / raw:,.0f} labels/s, {args.documents / raw:,.0f} saves/s)")
-        print(f"[{backend}] API :save-labels: {api:.2f}s ({events / api:,.0f} labels/s, "
-              f"{args.documents / api:,.0f} requests/s)")
-        print(f"[{backend}] ratio (raw time / API time): {raw / api:.2f}")
+        for clients in client_counts:
+            api = min(api_times[clients])
+            print(f"[{backend}] API :save-labels, {clients:>2} clients: {api:.2f}s ({events / api:,.0f} labels/s, "
+                  f"{args.documents / api:,.0f} requests/s); ratio (raw time / API time): {raw / api:.2f}")
 
 
 if __name__ == "__main__":
