@@ -21,16 +21,17 @@ from tests.support import install_model
 from tests.training_data import add_labeled_project, documents
 
 ACTOR = "key:test"
+COUNT = 120  # documents of the auto-labeling job
 
 
 @pytest.fixture
 def settings(backend, tmp_path):
-    yield from make_settings(backend, tmp_path / "data", training_lease_seconds=4, training_max_epochs=20)
+    yield from make_settings(backend, tmp_path / "data", training_lease_seconds=4, training_max_epochs=8)
 
 
 def start_worker(settings):
     env = {**os.environ, "SPANLEDGER_DATA_DIR": str(settings.data_dir), "PYTHONUNBUFFERED": "1",
-           "SPANLEDGER_TRAINING_LEASE_SECONDS": "4", "SPANLEDGER_TRAINING_MAX_EPOCHS": "20",
+           "SPANLEDGER_TRAINING_LEASE_SECONDS": "4", "SPANLEDGER_TRAINING_MAX_EPOCHS": "8",
            "SPANLEDGER_AUTOLABEL_LEASE_SECONDS": "4", "SPANLEDGER_AUTOLABEL_BATCH_DOCUMENTS": "1"}
     if settings.database_url:
         env["SPANLEDGER_DATABASE_URL"] = settings.database_url
@@ -86,12 +87,12 @@ def test_a_killed_worker_s_auto_labeling_job_is_finished_without_suggesting_or_c
     app = container.app
     resource_id, _, _ = app.create_resource("acme", "cli:test")
     add_labeled_project(app, resource_id)
-    # 300 documents to suggest on, one per batch: time enough to be killed in the middle.
-    texts = [d.text for d, _ in documents(300, seed=11)]
+    # 120 documents to suggest on, one per batch: time enough to be killed in the middle.
+    texts = [d.text for d, _ in documents(COUNT, seed=11)]
     app.add_documents(resource_id, "p", [NewDocument(f"new{i:03d}", t) for i, t in enumerate(texts)], ACTOR)
     container.runner.catch_up()
     install_model(container, resource_id, "p", "m", tiny_model)
-    selection = [(f"new{i:03d}", 1) for i in range(300)]
+    selection = [(f"new{i:03d}", 1) for i in range(COUNT)]
     job, _, _ = app.start_autolabel(resource_id, "p", model_label="m", entities=None, documents=selection,
                                     actor=ACTOR, now=datetime.now(UTC))
 
@@ -102,7 +103,7 @@ def test_a_killed_worker_s_auto_labeling_job_is_finished_without_suggesting_or_c
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
     stopped_at = app.autolabel_job(job.id).documents_done
-    assert 10 <= stopped_at < 300, "the job finished before the kill: make it longer"
+    assert 10 <= stopped_at < COUNT, "the job finished before the kill: make it longer"
 
     second = start_worker(settings)
     try:
@@ -111,9 +112,9 @@ def test_a_killed_worker_s_auto_labeling_job_is_finished_without_suggesting_or_c
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(timeout=60)
     finished = app.autolabel_job(job.id)
-    assert (finished.status, finished.attempt, finished.documents_done) == ("succeeded", 2, 300)
+    assert (finished.status, finished.attempt, finished.documents_done) == ("succeeded", 2, COUNT)
     suggested = [n for n in app.recorder.select_notifications(1, 10_000_000) if n.topic == "AutoLabelSuggested"]
-    assert len(suggested) == finished.suggestions > 300  # a person and an org in nearly every document
+    assert len(suggested) == finished.suggestions > COUNT  # a person and an org in nearly every document
     spans = set()
     for name, _ in selection:
         _, doc = app.get_document(resource_id, "p", name)
@@ -121,7 +122,7 @@ def test_a_killed_worker_s_auto_labeling_job_is_finished_without_suggesting_or_c
             spans.add((name, s["entity"], s["offset"], s["length"]))
     assert len(spans) == finished.suggestions  # none twice
     ledger = app._get(ids.quota_ledger_id(resource_id, finished.month), QuotaLedger)
-    assert (ledger.reserved, ledger.charged, ledger.refunded) == (300, 300, 0)
+    assert (ledger.reserved, ledger.charged, ledger.refunded) == (COUNT, COUNT, 0)
     topics = [n.topic for n in app.recorder.select_notifications(1, 10_000_000)]
     assert topics.count("QuotaSettled") == 1 and topics.count("AutoLabelJobClaimed") == 2
     container.close()
