@@ -148,14 +148,11 @@ class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, ProjectFil
                 time.sleep(random.uniform(0, 0.005 * 2**attempt))  # let the other writer finish
         return change()
 
-    def _get(self, aggregate_id: UUID, cls: type[A], *, skipping: bool = False) -> A | None:
+    def _get(self, aggregate_id: UUID, cls: type[A]) -> A | None:
         """The aggregate of type `cls` with that id, if there is one (ids can come from
-        clients: an id of another type of aggregate is simply not found).
-
-        `skipping`: if another thread is bringing the cached aggregate up to date with the log
-        right now, take the cached one as it is rather than queue behind it (see get_document)."""
+        clients: an id of another type of aggregate is simply not found)."""
         try:
-            aggregate = self.repository.get(aggregate_id, fastforward_skipping=skipping)
+            aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
@@ -243,8 +240,8 @@ class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, ProjectFil
             pairs = ", ".join(f"{a} and {b} in {name!r}" for name, a, b in overlaps)
             raise Conflict(f"Labels overlap ({pairs}); remove the overlaps before rejecting them.", "overlapPolicy")
 
-    def get_project(self, resource_id: UUID, name: str, *, skipping: bool = False) -> Project:
-        project = self._get(ids.project_id(resource_id, name), Project, skipping=skipping)
+    def get_project(self, resource_id: UUID, name: str) -> Project:
+        project = self._get(ids.project_id(resource_id, name), Project)
         if project is None or project.deleted:
             raise NotFound(f"Project {name!r} was not found.", "projectName")
         return project
@@ -281,11 +278,7 @@ class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, ProjectFil
         return self._get(ids.document_id(project.id, project.incarnation, name), Document)
 
     def get_document(self, resource_id: UUID, project_name: str, name: str) -> tuple[Project, Document]:
-        # Every write to a document of the project reads the project: queueing them all behind
-        # one lock, each to look for the project's new events in turn, made concurrent label
-        # writes wait up to a second each on 2 cores (bench/load.py). The project is read, not
-        # saved, by these writes, so one as of a few milliseconds ago decides as well.
-        project = self.get_project(resource_id, project_name, skipping=True)
+        project = self.get_project(resource_id, project_name)
         document = self._document(project, name)
         if document is None or document.deleted:
             raise NotFound(f"Document {name!r} was not found in project {project_name!r}.", "documentName")
