@@ -32,7 +32,8 @@ KEY_HEADER = "Ocp-Apim-Subscription-Key"
 PROJECTS = "/language/authoring/analyze-text/projects"
 
 
-# The longest modules first: with `-n 2 --dist loadscope` a worker takes modules in this order,
+# The longest modules first: with `-n 2 --dist loadscope --no-loadscope-reorder` (xdist would
+# otherwise order modules by their number of tests) a worker takes modules in this order,
 # so the 5-7 minute training of the model-quality test overlaps the rest of the suite instead of
 # running alone at its end (a clean run measured 21 min with it last).
 SLOWEST_FIRST = ("tests/e2e/test_model_quality.py", "tests/e2e/test_worker_restart.py",
