@@ -1,11 +1,24 @@
-"""Helpers shared by integration tests."""
+"""Helpers shared by integration and end-to-end tests."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 import orjson
 from sqlalchemy import Engine, select
 
 from spanledger.projections.tables import metadata, positions
+
+
+def wait(condition: Callable[[], object], timeout: float, what: str, poll: float = 0.1) -> None:
+    """Until `condition()` is true; fails naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(poll)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def dump_read_model(engine: Engine) -> dict[str, list[bytes]]:

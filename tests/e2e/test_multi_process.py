@@ -26,7 +26,7 @@ from spanledger.domain import ids
 from spanledger.domain.application import NewDocument
 from spanledger.domain.quota import QuotaLedger
 from tests.conftest import API_VERSION, KEY_HEADER, PROJECTS, free_port, make_settings, require_backend
-from tests.support import dump_read_model, rebuilt
+from tests.support import dump_read_model, rebuilt, wait
 from tests.training_data import add_labeled_project, documents
 
 pytestmark = pytest.mark.postgres
@@ -78,15 +78,6 @@ class Process:
             except subprocess.TimeoutExpired:
                 os.killpg(self.popen.pid, signal.SIGKILL)
                 self.popen.wait()
-
-
-def wait(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Client(threading.Thread):

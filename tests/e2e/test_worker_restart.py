@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -17,7 +16,7 @@ from spanledger.domain.application import NewDocument
 from spanledger.domain.quota import QuotaLedger
 from spanledger.ner.recipes import onehot_char
 from tests.conftest import make_settings
-from tests.support import install_model
+from tests.support import install_model, wait
 from tests.training_data import add_labeled_project, documents
 
 ACTOR = "key:test"
@@ -37,15 +36,6 @@ def start_worker(settings):
         env["SPANLEDGER_DATABASE_URL"] = settings.database_url
     return subprocess.Popen([sys.executable, "-m", "spanledger.api.cli", "worker"], env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def wait(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_killed_worker_s_job_is_finished_by_the_next_one_exactly_once(settings):
