@@ -24,6 +24,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.client import RemoteDisconnected
 
@@ -142,12 +143,12 @@ def write(http: Client, rng: random.Random, document: dict) -> tuple[int, bytes,
     return status, answer, http.last_headers
 
 
-def load(urls: list[str], keys: list[str], documents: int, seconds: float, write_share: float) -> tuple[Tally, float]:
-    start, stop = threading.Barrier(len(keys) + 1), threading.Event()
-    tallies = [Tally() for _ in keys]
-    threads = [threading.Thread(target=run_client, args=(urls, key, documents, n, write_share, start, stop,
-                                                         tallies[n]))
-               for n, key in enumerate(keys)]
+def run_together(work: Callable[[int, threading.Barrier, threading.Event], None], clients: int,
+                 seconds: float) -> float:
+    """`work(n, start, stop)` in `clients` threads, released together and stopped after `seconds`;
+    answers the seconds from their release to the last one's end."""
+    start, stop = threading.Barrier(clients + 1), threading.Event()
+    threads = [threading.Thread(target=work, args=(n, start, stop)) for n in range(clients)]
     for thread in threads:
         thread.start()
     start.wait()
@@ -156,7 +157,16 @@ def load(urls: list[str], keys: list[str], documents: int, seconds: float, write
     stop.set()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - began
+    return time.perf_counter() - began
+
+
+def load(urls: list[str], keys: list[str], documents: int, seconds: float, write_share: float) -> tuple[Tally, float]:
+    tallies = [Tally() for _ in keys]
+
+    def client(n: int, start: threading.Barrier, stop: threading.Event) -> None:
+        run_client(urls, keys[n], documents, n, write_share, start, stop, tallies[n])
+
+    elapsed = run_together(client, len(keys), seconds)
     total = Tally()
     for tally in tallies:
         total.merge(tally)
@@ -166,9 +176,8 @@ def load(urls: list[str], keys: list[str], documents: int, seconds: float, write
 def health(urls: list[str], clients: int, seconds: float) -> float:
     """Requests per second of GET /health by the same number of clients."""
     counts = [0] * clients
-    start, stop = threading.Barrier(clients + 1), threading.Event()
 
-    def client(n: int) -> None:
+    def client(n: int, start: threading.Barrier, stop: threading.Event) -> None:
         connections = [Client(url.split("/language/")[0], "") for url in urls]
         start.wait()
         while not stop.is_set():
@@ -180,16 +189,8 @@ def health(urls: list[str], clients: int, seconds: float) -> float:
         for http in connections:
             http.close()
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    time.sleep(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join()
-    return sum(counts) / (time.perf_counter() - began)
+    elapsed = run_together(client, clients, seconds)
+    return sum(counts) / elapsed
 
 
 def setup(container, clients: int, documents: int) -> list[str]:
