@@ -87,6 +87,8 @@ async def read_body(request: Request, limit: int) -> None:
     except orjson.JSONDecodeError:
         return
     request._json = parsed
-    where = _nul_at(parsed, "")
+    # JSON can only write a NUL as the escape \u0000 (raw control characters do not parse):
+    # without one, there is no tree to walk.
+    where = _nul_at(parsed, "") if b"\\u0000" in body else None
     if where:
         raise ApiError(400, "InvalidArgument", "The value contains a NUL character (U+0000).", where)

@@ -389,6 +389,8 @@ class Document(Aggregate):
 
     def _supersede(self, project: Project, label_id: str, actor: str) -> None:
         """The pending suggestions the label now covers give way to it (the user label wins)."""
+        if not self.suggestions:  # most documents, and every one being imported
+            return
         label = self.labels[label_id]
         for suggestion_id, s in self.pending_suggestions(project).items():
             if _blocks(project, label, s["entity"], s["offset"], s["length"]):
