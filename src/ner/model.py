@@ -38,7 +38,13 @@ from spanledger.ner.spans import LabeledText, Span
 
 log = logging.getLogger(__name__)
 
+# Sentences a prediction embeds at once. A transformer pads every sentence of a batch to the
+# longest one, and on a CPU its attention and feed-forward over that padding cost more than
+# smaller batches lose: MiniLM on 25-sentence runtime jobs ran at 0.89 of flair's predict over
+# the whole set with batches of 8, 0.75 with 32. Without one, larger batches are quicker
+# (one-hot + characters: 0.85 with 32, 0.79 with 8). bench/README "Prediction".
 PREDICT_BATCH = 32
+PREDICT_BATCH_TRANSFORMER = 8
 _CPU_SAMPLE_SECONDS = 0.25  # how long the load of other processes is watched before training
 
 
@@ -210,6 +216,9 @@ class Tagger:
         confidence.install(self.model)
         card = self.model.model_card or {}
         self.postprocessing = Postprocessing.from_dict(card.get("spanledger", {}).get("postprocessing"))
+        stacked = getattr(self.model.embeddings, "embeddings", [self.model.embeddings])
+        transformer = any(isinstance(e, TransformerWordEmbeddings) for e in stacked)
+        self.batch = PREDICT_BATCH_TRANSFORMER if transformer else PREDICT_BATCH
 
     @property
     def entity_types(self) -> list[str]:
@@ -222,7 +231,7 @@ class Tagger:
         sequences = to_sequences(docs, with_labels=False)
         torch.set_num_threads(self.cores.threads())
         with torch.inference_mode():
-            self.model.predict([s.sentence for s in sequences], mini_batch_size=PREDICT_BATCH,
+            self.model.predict([s.sentence for s in sequences], mini_batch_size=self.batch,
                                label_name=TAG_TYPE)
         spans: list[list[Span]] = [[] for _ in texts]
         for sequence in sequences:

@@ -4,8 +4,8 @@ training it twice on the same data gives the same predictions (seeded)."""
 import pytest
 
 from spanledger.ner.evaluation import evaluate
-from spanledger.ner.model import Tagger, train
-from spanledger.ner.recipes import onehot_char
+from spanledger.ner.model import PREDICT_BATCH, PREDICT_BATCH_TRANSFORMER, Tagger, train
+from spanledger.ner.recipes import minilm_path, onehot_char, transformer_char
 from spanledger.ner.spans import LabeledText, Span
 from tests.training_data import documents
 
@@ -31,3 +31,15 @@ def test_a_small_model_learns_and_predicts_the_same_after_loading_and_retraining
     assert evaluate([d.spans for d in test_docs], predicted).micro.f1 > 0.5
     assert all(texts[i][s.start:s.end].strip() == texts[i][s.start:s.end] for i, spans in enumerate(predicted)
                for s in spans)
+
+
+@pytest.mark.parametrize("name", ["onehot-char", "minilm-char"])
+def test_a_loaded_model_predicts_in_batches_sized_for_its_embeddings(tmp_path, name):
+    """A transformer's batches are padded to their longest sentence: small ones predict faster
+    on a CPU. Without one, larger ones do (bench/README "Prediction")."""
+    settings = {"max_epochs": 1, "hidden_size": 8}
+    recipe = onehot_char(**settings) if name == "onehot-char" else transformer_char(minilm_path(), **settings)
+    data = corpus(4)
+    tagger = Tagger(train(data, recipe, tmp_path, threads=2).path)
+    assert tagger.batch == (PREDICT_BATCH_TRANSFORMER if name == "minilm-char" else PREDICT_BATCH)
+    assert len(tagger.predict([d.text for d in data])) == len(data)
