@@ -126,6 +126,7 @@ def project_files(settings: Settings, args: argparse.Namespace) -> None:
 
     import orjson
 
+    from spanledger.api.collector import collector_paused
     from spanledger.api.project_export import current_file
     from spanledger.api.project_folders import read_folder, write_folder
     from spanledger.domain import ids
@@ -145,7 +146,8 @@ def project_files(settings: Settings, args: argparse.Namespace) -> None:
                 raise DomainError("The file names no project (metadata.projectName): give --project.", "project")
             if isinstance(body.get("metadata"), dict):
                 body["metadata"]["projectName"] = name
-            app.import_project(resource_id, name, body, hashlib.sha256(raw).hexdigest(), _actor())
+            with collector_paused():
+                app.import_project(resource_id, name, body, hashlib.sha256(raw).hexdigest(), _actor())
             file = body["assets"]
             print(f"Imported {name}: {len(file['documents'])} documents, {len(file['entities'])} entities.")
             return

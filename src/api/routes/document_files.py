@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from spanledger.api.collector import collector_paused
 from spanledger.api.deps import Consistent, ContainerDep, PrincipalDep, ProjectName, record_write
 from spanledger.api.errors import ApiError
 from spanledger.api.project_export import model_documents
@@ -41,9 +42,10 @@ def import_documents(
 ) -> dict:
     """Adds the file's documents with their labels, all or nothing; its entity types the project
     lacks are added. Refusals name where in the file (`lines/3/spans/1/start`, `documents/2`)."""
-    documents = (jsonl.read(raw, unit, name_prefix) if file_format == "jsonl" else conll.read(raw, name_prefix))
-    added, position = container.app.import_documents(principal.resource_id, projectName, documents,
-                                                     principal.actor)
+    with collector_paused():
+        documents = (jsonl.read(raw, unit, name_prefix) if file_format == "jsonl" else conll.read(raw, name_prefix))
+        added, position = container.app.import_documents(principal.resource_id, projectName, documents,
+                                                         principal.actor)
     record_write(response, container, principal, position)
     return {"documents": len(documents), "labels": sum(len(d.labels) for d in documents), "entitiesAdded": added}
 

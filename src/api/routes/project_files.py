@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, Header, Query, Request, Response
 from fastapi.responses import FileResponse
 
+from spanledger.api.collector import collector_paused
 from spanledger.api.deps import Consistent, ContainerDep, IndexTypeDep, PrincipalDep, ProjectName, record_write
 from spanledger.api.errors import ApiError
 from spanledger.api.project_export import current_file_chunks, model_documents, project_fields, snapshot
@@ -50,8 +51,9 @@ def import_project(
     """Makes the project from a project file, replacing it if it exists (202 + Operation-Location)."""
     if file_format is not None and file_format.lower() != "json":
         raise ApiError(400, "InvalidArgument", "spanledger imports the json format only.", "format")
-    job_id, position = container.app.import_project(principal.resource_id, projectName, body,
-                                                    hashlib.sha256(raw).hexdigest(), principal.actor)
+    with collector_paused():
+        job_id, position = container.app.import_project(principal.resource_id, projectName, body,
+                                                        hashlib.sha256(raw).hexdigest(), principal.actor)
     response = Response(status_code=202,
                         headers={"Operation-Location": _job_url(request, projectName, "import", job_id)})
     record_write(response, container, principal, position)
