@@ -15,7 +15,7 @@ from pathlib import Path
 
 import flair
 import torch
-from flair.data import Corpus, Dictionary
+from flair.data import Corpus, Dictionary, Sentence
 from flair.datasets import FlairDatapointDataset
 from flair.embeddings import (
     CharacterEmbeddings,
@@ -40,11 +40,12 @@ log = logging.getLogger(__name__)
 
 # Sentences a prediction embeds at once. A transformer pads every sentence of a batch to the
 # longest one, and on a CPU its attention and feed-forward over that padding cost more than
-# smaller batches lose: MiniLM on 25-sentence runtime jobs ran at 0.89 of flair's predict over
-# the whole set with batches of 8, 0.75 with 32. Without one, larger batches are quicker
-# (one-hot + characters: 0.85 with 32, 0.79 with 8). bench/README "Prediction".
+# batching saves: for a transformer model, sentences go shortest first into batches of at most
+# PREDICT_TOKENS padded tokens (MiniLM: 6-11% quicker than batches of 8, which were quicker than
+# flair's 32). Without one, batches of PREDICT_BATCH are quickest (one-hot + characters: 0.85
+# of flair's predict over the whole set with 32, 0.79 with 8). bench/README "Prediction".
 PREDICT_BATCH = 32
-PREDICT_BATCH_TRANSFORMER = 8
+PREDICT_TOKENS = 200
 _CPU_SAMPLE_SECONDS = 0.25  # how long the load of other processes is watched before training
 
 
@@ -203,6 +204,21 @@ def train(texts: Sequence[LabeledText], recipe: Recipe, work_dir: Path, *,
                    plugin.threads, recipe.learned_words)
 
 
+def token_batches(sentences: Sequence[Sentence], budget: int) -> list[list[Sentence]]:
+    """The sentences, shortest first, in batches whose padded size (sentences x the longest's
+    tokens) stays within `budget`; a sentence longer than that is a batch of its own."""
+    batches: list[list[Sentence]] = []
+    batch: list[Sentence] = []
+    for sentence in sorted(sentences, key=len):
+        if batch and (len(batch) + 1) * len(sentence) > budget:
+            batches.append(batch)
+            batch = []
+        batch.append(sentence)
+    if batch:
+        batches.append(batch)
+    return batches
+
+
 class Tagger:
     """A trained model, loaded for prediction: spans scored by their probability under the
     CRF, then post-processed as the model file says (merging, calibration). Each prediction
@@ -217,8 +233,7 @@ class Tagger:
         card = self.model.model_card or {}
         self.postprocessing = Postprocessing.from_dict(card.get("spanledger", {}).get("postprocessing"))
         stacked = getattr(self.model.embeddings, "embeddings", [self.model.embeddings])
-        transformer = any(isinstance(e, TransformerWordEmbeddings) for e in stacked)
-        self.batch = PREDICT_BATCH_TRANSFORMER if transformer else PREDICT_BATCH
+        self.transformer = any(isinstance(e, TransformerWordEmbeddings) for e in stacked)
 
     @property
     def entity_types(self) -> list[str]:
@@ -231,8 +246,11 @@ class Tagger:
         sequences = to_sequences(docs, with_labels=False)
         torch.set_num_threads(self.cores.threads())
         with torch.inference_mode():
-            self.model.predict([s.sentence for s in sequences], mini_batch_size=self.batch,
-                               label_name=TAG_TYPE)
+            sentences = [s.sentence for s in sequences]
+            batches = token_batches(sentences, PREDICT_TOKENS) if self.transformer else [sentences]
+            for batch in batches:
+                self.model.predict(batch, mini_batch_size=len(batch) if self.transformer else PREDICT_BATCH,
+                                   label_name=TAG_TYPE)
         spans: list[list[Span]] = [[] for _ in texts]
         for sequence in sequences:
             spans[sequence.document].extend(predicted_spans(sequence))

@@ -2,9 +2,10 @@
 training it twice on the same data gives the same predictions (seeded)."""
 
 import pytest
+from flair.data import Sentence
 
 from spanledger.ner.evaluation import evaluate
-from spanledger.ner.model import PREDICT_BATCH, PREDICT_BATCH_TRANSFORMER, Tagger, train
+from spanledger.ner.model import Tagger, token_batches, train
 from spanledger.ner.recipes import minilm_path, onehot_char, transformer_char
 from spanledger.ner.spans import LabeledText, Span
 from tests.training_data import documents
@@ -34,12 +35,19 @@ def test_a_small_model_learns_and_predicts_the_same_after_loading_and_retraining
 
 
 @pytest.mark.parametrize("name", ["onehot-char", "minilm-char"])
-def test_a_loaded_model_predicts_in_batches_sized_for_its_embeddings(tmp_path, name):
-    """A transformer's batches are padded to their longest sentence: small ones predict faster
-    on a CPU. Without one, larger ones do (bench/README "Prediction")."""
+def test_a_loaded_model_knows_whether_it_embeds_with_a_transformer(tmp_path, name):
+    """A transformer model predicts in batches cut to a token budget; others in flair's
+    fixed-size batches (bench/README "Prediction")."""
     settings = {"max_epochs": 1, "hidden_size": 8}
     recipe = onehot_char(**settings) if name == "onehot-char" else transformer_char(minilm_path(), **settings)
     data = corpus(4)
     tagger = Tagger(train(data, recipe, tmp_path, threads=2).path)
-    assert tagger.batch == (PREDICT_BATCH_TRANSFORMER if name == "minilm-char" else PREDICT_BATCH)
+    assert tagger.transformer == (name == "minilm-char")
     assert len(tagger.predict([d.text for d in data])) == len(data)
+
+
+def test_batches_are_cut_shortest_first_to_a_padded_token_budget():
+    sentences = [Sentence(" ".join(["w"] * n)) for n in (30, 3, 250, 9, 10, 4, 60, 11)]
+    batches = token_batches(sentences, 40)
+    assert [[len(s) for s in b] for b in batches] == [[3, 4, 9, 10], [11], [30], [60], [250]]
+    assert all(len(b) * max(len(s) for s in b) <= 40 or len(b) == 1 for b in batches)
