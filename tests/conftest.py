@@ -34,8 +34,8 @@ PROJECTS = "/language/authoring/analyze-text/projects"
 
 # The longest modules first: with `-n 2 --dist loadscope --no-loadscope-reorder` (xdist would
 # otherwise order modules by their number of tests) a worker takes modules in this order,
-# so the 5-7 minute training of the model-quality test overlaps the rest of the suite instead of
-# running alone at its end (a clean run measured 21 min with it last).
+# so the model-quality training (2 min on a quiet machine, 3 beside a CPU-bound process, 7-8
+# on a loaded one) overlaps the rest of the suite instead of running alone at its end.
 SLOWEST_FIRST = ("tests/e2e/test_model_quality.py", "tests/e2e/test_worker_restart.py",
                  "tests/http/test_autolabel_api.py", "tests/integration/test_rebuild_equivalence.py",
                  "tests/http/test_openapi_fuzz.py", "tests/integration/test_ner_model.py",
