@@ -8,15 +8,20 @@ project of another resource is simply not found: its id is a different one.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 NAMESPACE = UUID("2bc44aa9-35bb-4118-add6-b1a7f99bebfb")
 
 
+# Resource and project ids are derived on every request (a SHA-1 each) from few distinct
+# names: remembered. Documents are too many to be worth it.
+@lru_cache(maxsize=4096)
 def resource_id(name: str) -> UUID:
     return uuid5(NAMESPACE, f"resource:{name}")
 
 
+@lru_cache(maxsize=4096)
 def project_id(resource: UUID, name: str) -> UUID:
     return uuid5(resource, f"project:{name}")
 
