@@ -9,14 +9,25 @@ for the read model to hold every write (X-Min-Log-Position), so work the server'
 follower puts off is counted. The baseline builds the same LabelAdded events in memory first
 and times only `app.save` of each document's events, one save after another.
 Ratio = raw time / API time.
+
+The serving floor: the same requests by the same clients to FastAPI and uvicorn alone
+(floor_app.py: the same body model and sync handler, no work), timed in the same runs. No
+handler can answer faster than the floor plus the save itself, so raw / (raw + floor) is the
+most any API on this stack could reach here.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import subprocess
+import sys
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
-from common import Http, backends, bench_project, machine, parser, served, store
+from common import Http, backends, bench_project, machine, parser, postgres_cpu_seconds, served, store
 from spanledger.domain import ids
 from spanledger.domain.application import NewDocument
 
@@ -35,8 +46,17 @@ def labels() -> list[dict]:
     return [{"category": "Person", "offset": k * len(WORD), "length": 4} for k in range(LABELS)]
 
 
-def through_api(container, documents: int, client_counts: list[int]) -> dict[int, float]:
-    """Seconds for `documents` requests by each number of clients (each on its own documents)."""
+@dataclass(frozen=True)
+class ApiRun:
+    seconds: float
+    # CPU time a request: the server's event loop thread, its other threads, PostgreSQL's processes
+    loop_ms: float
+    others_ms: float
+    postgres_ms: float
+
+
+def through_api(container, documents: int, client_counts: list[int]) -> dict[int, ApiRun]:
+    """Each number of clients' run of `documents` requests (each client on its own documents)."""
     app = container.app
     resource_id, key, actor = bench_project(container, "Person")
     for clients in client_counts:
@@ -44,11 +64,16 @@ def through_api(container, documents: int, client_counts: list[int]) -> dict[int
                                                  for i in range(documents)], actor)
         app.add_documents(resource_id, "bench", [NewDocument(f"warm{clients}-{n}", WORD * LABELS)
                                                  for n in range(clients)], actor)
-    times = {}
+    runs = {}
+    postgres = postgres_cpu_seconds if container.settings.uses_postgres else lambda: 0.0
     with served(container) as server:
         for clients in client_counts:
-            times[clients] = concurrent_writes(server.url, key, documents, clients)
-    return times
+            (loop, others), db = server.cpu_seconds(), postgres()
+            seconds = concurrent_writes(server.url, key, documents, clients)
+            (loop_after, others_after), db_after = server.cpu_seconds(), postgres()
+            ms = 1000 / documents
+            runs[clients] = ApiRun(seconds, (loop_after - loop) * ms, (others_after - others) * ms, (db_after - db) * ms)
+    return runs
 
 
 def concurrent_writes(url: str, key: str, documents: int, clients: int) -> float:
@@ -90,6 +115,34 @@ def concurrent_writes(url: str, key: str, documents: int, clients: int) -> float
     return elapsed
 
 
+@contextlib.contextmanager
+def floor_server():
+    """floor_app.py under uvicorn in its own process, logging as `spanledger serve` does."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "floor_app:app", "--port", str(port)],
+                              cwd=Path(__file__).parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output = ""
+        while "Uvicorn running" not in output:
+            line = server.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the floor server did not start:\n{output}")
+            output += line
+        threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
+        yield f"http://127.0.0.1:{port}/language/authoring/analyze-text/projects"
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def floor(documents: int, client_counts: list[int]) -> dict[int, float]:
+    """Seconds for the same requests to the serving floor, by each number of clients."""
+    with floor_server() as url:
+        return {clients: concurrent_writes(url, "", documents, clients) for clients in client_counts}
+
+
 def raw_saves(container, documents: int) -> float:
     _, actor = setup(container, documents)
     app = container.app
@@ -116,20 +169,27 @@ def main() -> None:
     print(f"machine: {machine()}; {args.documents} requests of {LABELS} labels ({events} events) "
           f"by {', '.join(map(str, client_counts))} clients; best of {args.repeat}")
     for backend in backends(args.backend):
-        api_times: dict[int, list[float]] = {c: [] for c in client_counts}
+        api_runs: dict[int, list[ApiRun]] = {c: [] for c in client_counts}
+        floor_times: dict[int, list[float]] = {c: [] for c in client_counts}
         raw_times = []
         for _ in range(args.repeat):
             with store(backend, follow=False) as container:
-                for clients, seconds in through_api(container, args.documents, client_counts).items():
-                    api_times[clients].append(seconds)
+                for clients, run in through_api(container, args.documents, client_counts).items():
+                    api_runs[clients].append(run)
             with store(backend) as container:
                 raw_times.append(raw_saves(container, args.documents))
+            for clients, seconds in floor(args.documents, client_counts).items():
+                floor_times[clients].append(seconds)
         raw = min(raw_times)
         print(f"[{backend}] raw app.save: {raw:.2f}s ({events / raw:,.0f} labels/s, {args.documents / raw:,.0f} saves/s)")
         for clients in client_counts:
-            api = min(api_times[clients])
+            best = min(api_runs[clients], key=lambda r: r.seconds)
+            api, least = best.seconds, min(floor_times[clients])
             print(f"[{backend}] API :save-labels, {clients:>2} clients: {api:.2f}s ({events / api:,.0f} labels/s, "
-                  f"{args.documents / api:,.0f} requests/s); ratio (raw time / API time): {raw / api:.2f}")
+                  f"{args.documents / api:,.0f} requests/s); ratio (raw time / API time): {raw / api:.2f}; "
+                  f"serving floor {least:.2f}s, the most a handler could reach: {raw / (raw + least):.2f}")
+            print(f"    CPU a request in that run: server event loop {best.loop_ms:.2f} ms, its other threads "
+                  f"{best.others_ms:.2f} ms" + (f", PostgreSQL {best.postgres_ms:.2f} ms" if backend == "postgres" else ""))
 
 
 if __name__ == "__main__":
