@@ -8,7 +8,8 @@ each writing its own documents; the time runs until the last response and a read
 for the read model to hold every write (X-Min-Log-Position), so work the server's projection
 follower puts off is counted. The baseline builds the same LabelAdded events in memory first
 and times only `app.save` of each document's events, one save after another.
-Ratio = raw time / API time.
+Ratio = raw time / API time. With `--servers 2` (PostgreSQL) the clients are spread over two
+server processes on the one database, as behind a load balancer.
 
 The serving floor: the same requests by the same clients to FastAPI and uvicorn alone
 (floor_app.py: the same body model and sync handler, no work), timed in the same runs. No
@@ -55,8 +56,9 @@ class ApiRun:
     postgres_ms: float
 
 
-def through_api(container, documents: int, client_counts: list[int]) -> dict[int, ApiRun]:
-    """Each number of clients' run of `documents` requests (each client on its own documents)."""
+def through_api(container, documents: int, client_counts: list[int], servers: int = 1) -> dict[int, ApiRun]:
+    """Each number of clients' run of `documents` requests (each client on its own documents),
+    the clients spread over `servers` processes on the one database (their CPU added up)."""
     app = container.app
     resource_id, key, actor = bench_project(container, "Person")
     for clients in client_counts:
@@ -66,18 +68,24 @@ def through_api(container, documents: int, client_counts: list[int]) -> dict[int
                                                  for n in range(clients)], actor)
     runs = {}
     postgres = postgres_cpu_seconds if container.settings.uses_postgres else lambda: 0.0
-    with served(container) as server:
+    with contextlib.ExitStack() as stack:
+        running = [stack.enter_context(served(container)) for _ in range(servers)]
+
+        def cpu() -> tuple[float, float, float]:
+            used = [server.cpu_seconds() for server in running]
+            return sum(loop for loop, _ in used), sum(others for _, others in used), postgres()
+
         for clients in client_counts:
-            (loop, others), db = server.cpu_seconds(), postgres()
-            seconds = concurrent_writes(server.url, key, documents, clients)
-            (loop_after, others_after), db_after = server.cpu_seconds(), postgres()
-            ms = 1000 / documents
-            runs[clients] = ApiRun(seconds, (loop_after - loop) * ms, (others_after - others) * ms, (db_after - db) * ms)
+            before = cpu()
+            seconds = concurrent_writes([server.url for server in running], key, documents, clients)
+            loop, others, db = (1000 * (after - was) / documents for after, was in zip(cpu(), before, strict=True))
+            runs[clients] = ApiRun(seconds, loop, others, db)
     return runs
 
 
-def concurrent_writes(url: str, key: str, documents: int, clients: int) -> float:
-    connections = [Http(url, key) for _ in range(clients)]
+def concurrent_writes(urls: list[str], key: str, documents: int, clients: int) -> float:
+    """Client n sends its writes to urls[n % len(urls)]; the read at the end goes to the first."""
+    connections = [Http(urls[n % len(urls)], key) for n in range(clients)]
     for n, http in enumerate(connections):  # warm up the connections and the server (its routes, its caches)
         http.request("GET", "/bench")
         status, body = http.request("POST", f"/bench/documents/warm{clients}-{n}/:save-labels", {"add": labels()})
@@ -140,7 +148,7 @@ def floor_server():
 def floor(documents: int, client_counts: list[int]) -> dict[int, float]:
     """Seconds for the same requests to the serving floor, by each number of clients."""
     with floor_server() as url:
-        return {clients: concurrent_writes(url, "", documents, clients) for clients in client_counts}
+        return {clients: concurrent_writes([url], "", documents, clients) for clients in client_counts}
 
 
 def raw_saves(container, documents: int) -> float:
@@ -163,18 +171,23 @@ def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--documents", type=int, default=200)
     p.add_argument("--clients", default="1,4,16", help="numbers of concurrent clients, comma-separated")
+    p.add_argument("--servers", type=int, default=1,
+                   help="`spanledger serve` processes on the one database, the clients spread over them "
+                        "(more than 1: PostgreSQL only)")
     args = p.parse_args()
+    if args.servers > 1 and args.backend != "postgres":
+        p.error("--servers above 1 needs --backend postgres")
     client_counts = [int(c) for c in args.clients.split(",")]
     events = args.documents * LABELS
     print(f"machine: {machine()}; {args.documents} requests of {LABELS} labels ({events} events) "
-          f"by {', '.join(map(str, client_counts))} clients; best of {args.repeat}")
+          f"by {', '.join(map(str, client_counts))} clients to {args.servers} server(s); best of {args.repeat}")
     for backend in backends(args.backend):
         api_runs: dict[int, list[ApiRun]] = {c: [] for c in client_counts}
         floor_times: dict[int, list[float]] = {c: [] for c in client_counts}
         raw_times = []
         for _ in range(args.repeat):
             with store(backend, follow=False) as container:
-                for clients, run in through_api(container, args.documents, client_counts).items():
+                for clients, run in through_api(container, args.documents, client_counts, args.servers).items():
                     api_runs[clients].append(run)
             with store(backend) as container:
                 raw_times.append(raw_saves(container, args.documents))
