@@ -11,6 +11,7 @@ import contextlib
 import http.client
 import os
 import platform
+import socket
 import subprocess
 import sys
 import tempfile
@@ -85,21 +86,17 @@ class Server:
         return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
 
 
-@contextlib.contextmanager
-def served(container: Container) -> Iterator[Server]:
-    """`spanledger serve` in its own process on the container's store."""
-    import socket
-
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    settings = container.settings
-    env = {**os.environ, "SPANLEDGER_DATA_DIR": str(settings.data_dir), "PYTHONUNBUFFERED": "1",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    if settings.database_url:
-        env["SPANLEDGER_DATABASE_URL"] = settings.database_url
-    server = subprocess.Popen([sys.executable, "-m", "spanledger.api.cli", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def uvicorn_process(args: list[str], **popen: Any) -> Iterator[subprocess.Popen]:
+    """A command that serves with uvicorn, in its own process, once uvicorn says it is up;
+    stopped (SIGTERM, then SIGKILL after 30 s) afterwards."""
+    server = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
     try:
         output = ""
         while "Uvicorn running" not in output:
@@ -109,7 +106,7 @@ def served(container: Container) -> Iterator[Server]:
             output += line
         # Keep draining its log, or the server blocks once the pipe is full.
         threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
-        yield Server(f"http://127.0.0.1:{port}/language/authoring/analyze-text/projects", server.pid)
+        yield server
     finally:
         server.terminate()
         try:
@@ -118,6 +115,19 @@ def served(container: Container) -> Iterator[Server]:
             print("(the server did not stop within 30 s of SIGTERM: killed)", file=sys.stderr)
             server.kill()
             server.wait()
+
+
+@contextlib.contextmanager
+def served(container: Container) -> Iterator[Server]:
+    """`spanledger serve` in its own process on the container's store."""
+    port = free_port()
+    settings = container.settings
+    env = {**os.environ, "SPANLEDGER_DATA_DIR": str(settings.data_dir), "PYTHONUNBUFFERED": "1",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    if settings.database_url:
+        env["SPANLEDGER_DATABASE_URL"] = settings.database_url
+    with uvicorn_process([sys.executable, "-m", "spanledger.api.cli", "serve", "--port", str(port)], env=env) as server:
+        yield Server(f"http://127.0.0.1:{port}/language/authoring/analyze-text/projects", server.pid)
 
 
 class Http:

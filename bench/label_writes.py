@@ -20,15 +20,24 @@ most any API on this stack could reach here.
 from __future__ import annotations
 
 import contextlib
-import socket
-import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import Http, backends, bench_project, machine, parser, postgres_cpu_seconds, served, store
+from common import (
+    Http,
+    backends,
+    bench_project,
+    free_port,
+    machine,
+    parser,
+    postgres_cpu_seconds,
+    served,
+    store,
+    uvicorn_process,
+)
 from spanledger.domain import ids
 from spanledger.domain.application import NewDocument
 
@@ -126,23 +135,10 @@ def concurrent_writes(urls: list[str], key: str, documents: int, clients: int) -
 @contextlib.contextmanager
 def floor_server():
     """floor_app.py under uvicorn in its own process, logging as `spanledger serve` does."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "floor_app:app", "--port", str(port)],
-                              cwd=Path(__file__).parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        output = ""
-        while "Uvicorn running" not in output:
-            line = server.stdout.readline()
-            if not line:
-                raise RuntimeError(f"the floor server did not start:\n{output}")
-            output += line
-        threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
+    port = free_port()
+    with uvicorn_process([sys.executable, "-m", "uvicorn", "floor_app:app", "--port", str(port)],
+                         cwd=Path(__file__).parent):
         yield f"http://127.0.0.1:{port}/language/authoring/analyze-text/projects"
-    finally:
-        server.terminate()
-        server.wait()
 
 
 def floor(documents: int, client_counts: list[int]) -> dict[int, float]:
