@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import orjson
 from eventsourcing.persistence import ApplicationRecorder
-from sqlalchemy import Connection, Dialect, Engine, Index, Table, insert, inspect, select, update
+from sqlalchemy import Connection, Dialect, Engine, Index, Table, func, insert, inspect, select, update
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from spanledger.projections.tables import metadata, positions, schemas
@@ -62,6 +62,9 @@ class Progress:
     def seconds_left(self) -> float:
         return (self.total - self.done) / self.rate if self.rate > 0 else 0.0
 
+
+# The PostgreSQL advisory lock runners take turns with (see ProjectionRunner._turn).
+APPLY_TURN_LOCK = 0x5370616E_0001  # "Span", 1
 
 # From how many events on, filling empty views is done as a bulk load (see catch_up).
 BULK_LOAD_EVENTS = 20_000
@@ -194,10 +197,18 @@ class ProjectionRunner:
 
     def _refresh(self) -> dict[str, int]:
         current = self.positions()
-        with self._advanced:
-            self._positions = current
-            self._wake_waiters()
+        self._advance(current, replace=True)
         return current
+
+    def _advance(self, new_positions: dict[str, int], *, replace: bool = False) -> None:
+        """Committed positions, published to this process: waiting reads may go on."""
+        with self._advanced:
+            if replace:
+                self._positions = new_positions
+            else:
+                self._positions.update(new_positions)
+            self._advanced.notify_all()
+            self._wake_waiters()
 
     def stored_position(self) -> int:
         """The log position every projection has reached, as stored (runners of every process)."""
@@ -273,39 +284,55 @@ class ProjectionRunner:
     def run_batch(self) -> int:
         """Applies the next batch of events; answers how many notifications it read."""
         while True:
-            current = self._positions or self._refresh()
-            events = self.read(min(current[name] for name in self._names()))
-            if not events:
-                return 0
             try:
-                self._apply(events, current)
+                with self.engine.begin() as conn:
+                    current = self._turn(conn)
+                    events = self.read(min(current[name] for name in self._names()))
+                    if not events:
+                        return 0
+                    new_positions = self._apply(conn, events, current)
             except PositionMoved:
                 self._refresh()  # another runner got there first: go on from its positions
                 continue
+            self._advance(new_positions)
             return len(events)
 
-    def _apply(self, events: list[Event], current: dict[str, int]) -> None:
+    def _turn(self, conn: Connection) -> dict[str, int]:
+        """The positions to go on from, once it is this runner's turn.
+
+        On PostgreSQL the runners of every process (servers, workers) take turns: each waits
+        for a transaction-level advisory lock, held until it commits, and then reads the
+        positions as stored. Without turns, every runner read and decoded each batch and all
+        but one threw that work away at the compare-and-set in `_apply`. SQLite's read model
+        belongs to one process; there the compare-and-set alone guards a second runner.
+        """
+        if conn.dialect.name != "postgresql":
+            return self._positions or self._refresh()
+        conn.execute(select(func.pg_advisory_xact_lock(APPLY_TURN_LOCK)))
+        rows = conn.execute(select(positions.c.name, positions.c.position).where(positions.c.name.in_(self._names())))
+        current = dict(rows.all())
+        self._advance(current, replace=True)  # what others committed: reads waiting for it may go on
+        return current
+
+    def _apply(self, conn: Connection, events: list[Event], current: dict[str, int]) -> dict[str, int]:
+        """Applies `events` in the caller's transaction; answers the positions it reached."""
         last = events[-1].position
         new_positions = {}
-        with self.engine.begin() as conn:
-            for projection in self.projections:
-                old = current[projection.name]
-                if old >= last:
-                    continue
-                claimed = conn.execute(
-                    update(positions)
-                    .where(positions.c.name == projection.name, positions.c.position == old)
-                    .values(position=last)
-                ).rowcount
-                if claimed != 1:
-                    raise PositionMoved(projection.name)
-                unseen = events if events[0].position > old else [e for e in events if e.position > old]
-                projection.apply(conn, unseen)
-                new_positions[projection.name] = last
-        with self._advanced:
-            self._positions.update(new_positions)
-            self._advanced.notify_all()
-            self._wake_waiters()
+        for projection in self.projections:
+            old = current[projection.name]
+            if old >= last:
+                continue
+            claimed = conn.execute(
+                update(positions)
+                .where(positions.c.name == projection.name, positions.c.position == old)
+                .values(position=last)
+            ).rowcount
+            if claimed != 1:
+                raise PositionMoved(projection.name)
+            unseen = events if events[0].position > old else [e for e in events if e.position > old]
+            projection.apply(conn, unseen)
+            new_positions[projection.name] = last
+        return new_positions
 
     def catch_up(self, progress: Callable[[Progress], None] | None = None) -> int:
         """Applies events until the log's current head; answers how many it applied.
