@@ -65,16 +65,10 @@ class Server:
     pid: int
 
     def cpu_seconds(self) -> tuple[float, float]:
-        """CPU time (user + system) the server has used so far: (its event loop's thread, all
-        its other threads: request handlers, the projection follower, the job workers)."""
-        tick = os.sysconf("SC_CLK_TCK")
-
-        def used(stat: str) -> float:
-            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / tick
-
-        loop = used(f"/proc/{self.pid}/task/{self.pid}/stat")
-        return loop, used(f"/proc/{self.pid}/stat") - loop
+        """CPU time the server has used so far: (its event loop's thread, all its other
+        threads: request handlers, the projection follower, the job workers)."""
+        loop = cpu_seconds(Path(f"/proc/{self.pid}/task/{self.pid}/stat"))
+        return loop, cpu_seconds(Path(f"/proc/{self.pid}/stat")) - loop
 
     def reset_peak_memory(self) -> None:
         """From now on the peak resident memory counts afresh (Linux: clear_refs 5)."""
@@ -152,17 +146,20 @@ class Http:
         self.conn.close()
 
 
+def cpu_seconds(stat: Path) -> float:
+    """CPU time (user + system) so far of the process or thread whose /proc stat file this is."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def postgres_cpu_seconds() -> float:
     """CPU time used so far by this machine's PostgreSQL processes (all of them: run nothing
     else against it while measuring)."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    total = 0.0
     for proc in Path("/proc").iterdir():
-        try:
+        with contextlib.suppress(OSError):  # it ended meanwhile
             if proc.name.isdigit() and (proc / "comm").read_text().strip() in ("postgres", "postmaster"):
-                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / tick
-        except OSError:  # it ended meanwhile
-            pass
+                total += cpu_seconds(proc / "stat")
     return total
 
 

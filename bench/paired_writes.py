@@ -13,7 +13,7 @@ first version, the CPU of each of its threads (named if py-spy is installed, whi
     python bench/paired_writes.py --backend sqlite /tmp/a /tmp/b
 
 Two copies of one version came out up to 8% apart in a run of 4 bursts, and within 2%
-(server CPU) and 4% (event loop, time) in two runs of 12: below that, a difference is noise.
+(server CPU) and 5% (event loop, time) in two runs of 12: below that, a difference is noise.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import Http, bench_project, free_port, postgres_cpu_seconds, store, uvicorn_process
+from common import Http, bench_project, cpu_seconds, free_port, postgres_cpu_seconds, store, uvicorn_process
 from label_writes import LABELS, WORD, labels
 from spanledger.domain.application import NewDocument
 
@@ -38,12 +38,11 @@ SETTLE = 0.06  # seconds after a burst, so that the follower's coalesced batch i
 
 
 def thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds (user + system) of each thread of `pid`, by thread id."""
-    tick, used = os.sysconf("SC_CLK_TCK"), {}
+    """CPU seconds of each thread of `pid`, by thread id."""
+    used = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         with contextlib.suppress(OSError):  # a thread that ended meanwhile
-            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-            used[tid] = (int(fields[11]) + int(fields[12])) / tick
+            used[tid] = cpu_seconds(Path(f"/proc/{pid}/task/{tid}/stat"))
     return used
 
 

@@ -3,7 +3,9 @@
 Each projection's position is stored in the same transaction as the rows it produced, so no
 event is applied twice or skipped, and a crashed runner resumes exactly where it stopped.
 A batch first claims its positions with a compare-and-set update, which also makes two
-runners on one read model safe: the slower one's batch is rolled back and retried.
+runners on one read model safe: the slower one's batch is rolled back and retried. On
+PostgreSQL, where every server and worker runs one, runners take turns besides (`_turn`), so
+that none reads a batch another is applying.
 
 Batching is the point: the stock eventsourcing runner commits once per event, about 100
 times slower than reading the log (see bench/projection_catchup.py).
