@@ -12,12 +12,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from spanledger.bootstrap.databases import startup_lock
-from spanledger.bootstrap.event_metadata import RequestMetadataTranscoder
+from spanledger.bootstrap.event_metadata import stamp_request
 from spanledger.bootstrap.settings import Settings
 from spanledger.domain.application import LabelStatistics, Spanledger
 from spanledger.jobs.artifacts import ArtifactStore
@@ -112,12 +111,9 @@ class Container:
 
 
 def event_store_env(settings: Settings) -> dict[str, str]:
-    # Events written while serving a request record its id (bootstrap.event_metadata).
-    transcoder = {"TRANSCODER_TOPIC": get_topic(RequestMetadataTranscoder)}
     if settings.uses_postgres:
         url = make_url(settings.database_url)
         return {
-            **transcoder,
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "APPLICATION_RECORDER_TOPIC": "spanledger.bootstrap.pg_recorder:UnpipelinedApplicationRecorder",
             "POSTGRES_DBNAME": url.database or "",
@@ -127,7 +123,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_PASSWORD": url.password or "",
         }
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return {**transcoder, "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.data_dir / "events.sqlite")}
 
 
@@ -167,6 +163,7 @@ def build(settings: Settings | None = None, *, follow: bool = False, work: bool 
     settings = settings or Settings()
     with startup_lock(settings):  # the tables, once, when several processes start together
         app = Spanledger(event_store_env(settings))
+        app.on_saving.append(stamp_request)  # events record the request that wrote them
         engine = read_model_engine(settings)
         runner = ProjectionRunner(
             app.recorder, engine,

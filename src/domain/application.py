@@ -25,6 +25,7 @@ from spanledger.domain.autolabel_commands import AutoLabelCommands
 from spanledger.domain.deployment_commands import DeploymentCommands
 from spanledger.domain.document import Document
 from spanledger.domain.errors import ConcurrentModification, Conflict, InvalidArgument, NotFound, PreconditionFailed
+from spanledger.domain.group_commit import GroupCommit
 from spanledger.domain.offsets import OffsetMap, StringIndexType
 from spanledger.domain.prediction import PredictionCommands, PredictionJob
 from spanledger.domain.project import Project
@@ -117,21 +118,28 @@ class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, ProjectFil
 
     def __init__(self, env: dict[str, str] | None = None):
         super().__init__(env)
-        # Wired by the bootstrap: the read model's answers; listeners hear of saves.
+        # Wired by the bootstrap: the read model's answers; listeners hear of saves, and of
+        # the events of a save before it is written (in the saving thread: the group commit
+        # may write them from another).
         self.views: Views | None = None
         self.on_saved: list[Callable[[int], None]] = []
+        self.on_saving: list[Callable[[list[Any]], None]] = []
+        self.commits = GroupCommit(self.save)
 
     # -- plumbing -------------------------------------------------------------------------
 
     def _save(self, *aggregates: Aggregate) -> int | None:
+        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        if not events:
+            return None
+        for prepare in self.on_saving:
+            prepare(events)
         try:
-            recordings = self.save(*aggregates)
+            recordings = self.commits.save(events, aggregates)
         except RecordConflictError:
             raise ConcurrentModification(
                 "Another request changed the same object at the same time; nothing was saved. Retry.",
             ) from None
-        if not recordings:
-            return None
         position = recordings[-1].notification.id
         for listener in self.on_saved:
             listener(position)
