@@ -172,7 +172,9 @@ def test_job_durations_are_observed_where_jobs_end(worker_server):
         counts = observed()
         assert counts[(("kind", "training"), ("status", "failed"))] >= 1
         assert counts[(("kind", "auto-labeling"), ("status", "failed"))] == 1
-        assert samples(worker_server)["spanledger_jobs"][(("kind", "auto-labeling"), ("state", "failed"))] == 1
+        # The jobs gauge is the read model's: it shows the failure once the follower applied it.
+        wait_until(lambda: samples(worker_server)["spanledger_jobs"].get(
+            (("kind", "auto-labeling"), ("state", "failed"))) == 1, 5)
 
 
 # -- request ids and logs -----------------------------------------------------------------
