@@ -4,8 +4,8 @@ For comparing changes of a few percent on a shared machine, whose speed moves by
 that within minutes. Each version (a directory holding a `spanledger` package, put first on
 the server's PYTHONPATH: e.g. `ln -s /path/to/checkout/src /tmp/a/spanledger`) gets its own
 server and store; all run at once, and bursts of `:save-labels` requests (20 labels each,
-1 client) alternate between them, so each sees the same phases of the machine. Counted per
-burst from /proc: the server's CPU time, its event loop's, PostgreSQL's, and the time the
+sent by `--clients` concurrent clients, 1 by default) alternate between them, so each sees
+the same phases of the machine. Counted per burst from /proc: the server's CPU time, its event loop's, PostgreSQL's, and the time the
 burst took; each version's figures are also printed relative to the first one's. For the
 first version, the CPU of each of its threads (named if py-spy is installed, which
 `py-spy dump` reads them with).
@@ -25,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +59,7 @@ def thread_names(pid: int) -> dict[str, str]:
 class Version:
     path: str
     pid: int
-    http: Http
+    clients: list[Http]  # one keep-alive connection each
     written: int = 0
     cpu: float = 0.0
     loop: float = 0.0
@@ -67,14 +68,30 @@ class Version:
     threads: dict[str, float] = field(default_factory=dict)
 
     def write(self, count: int) -> None:
-        for _ in range(count):
-            status, body = self.http.request("POST", f"/bench/documents/d{self.written}/:save-labels", {"add": labels()})
-            assert status == 200, body
-            self.written += 1
+        """`count` writes to documents not written yet, spread over the clients, sent at once."""
+        names = [f"d{self.written + i}" for i in range(count)]
+        self.written += count
+        failures: list[str] = []
+
+        def send(http: Http, mine: list[str]) -> None:
+            for name in mine:
+                status, body = http.request("POST", f"/bench/documents/{name}/:save-labels", {"add": labels()})
+                if status != 200:
+                    failures.append(f"{status} {body[:200]!r}")
+                    return
+
+        senders = [threading.Thread(target=send, args=(http, names[k::len(self.clients)]))
+                   for k, http in enumerate(self.clients)]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join()
+        assert not failures, failures[:3]
 
     def burst(self, count: int, postgres: bool) -> None:
-        self.http.conn.close()  # a fresh keep-alive connection (the server closes idle ones), not counted
-        self.http.request("GET", "/bench")
+        for http in self.clients:  # fresh keep-alive connections (the server closes idle ones), not counted
+            http.conn.close()
+            http.request("GET", "/bench")
         before, db, started = thread_cpu(self.pid), postgres_cpu_seconds() if postgres else 0.0, time.perf_counter()
         self.write(count)
         time.sleep(SETTLE)
@@ -94,6 +111,7 @@ def main() -> None:
     p.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     p.add_argument("--bursts", type=int, default=12)
     p.add_argument("--burst", type=int, default=150, help="writes a burst")
+    p.add_argument("--clients", type=int, default=1, help="concurrent clients a burst is spread over")
     args = p.parse_args()
     writes = args.bursts * args.burst
     postgres = args.backend == "postgres"
@@ -110,15 +128,16 @@ def main() -> None:
                 env["SPANLEDGER_DATABASE_URL"] = container.settings.database_url
             server = stack.enter_context(uvicorn_process(
                 [sys.executable, "-m", "spanledger.api.cli", "serve", "--port", str(port)], env=env))
-            versions.append(Version(path, server.pid,
-                                    Http(f"http://127.0.0.1:{port}/language/authoring/analyze-text/projects", key)))
+            url = f"http://127.0.0.1:{port}/language/authoring/analyze-text/projects"
+            versions.append(Version(path, server.pid, [Http(url, key) for _ in range(args.clients)]))
         for version in versions:
             version.write(WARM_UP)
         for n in range(args.bursts):
             for version in versions if n % 2 == 0 else versions[::-1]:
                 version.burst(args.burst, postgres)
         names = thread_names(versions[0].pid)
-        print(f"{writes} writes a version in {args.bursts} bursts, {args.backend}; ms a write (relative to the first)")
+        print(f"{writes} writes a version in {args.bursts} bursts by {args.clients} client(s), {args.backend}; "
+              "ms a write (relative to the first)")
         first = versions[0]
         for v in versions:
             line = (f"{v.path}: server CPU {1000 * v.cpu / writes:.2f} ({v.cpu / first.cpu:.3f}), event loop "

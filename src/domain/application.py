@@ -129,13 +129,13 @@ class Spanledger(TrainingCommands, AutoLabelCommands, ReviewCommands, ProjectFil
     # -- plumbing -------------------------------------------------------------------------
 
     def _save(self, *aggregates: Aggregate) -> int | None:
-        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        events = [event for aggregate in aggregates for event in aggregate.pending_events]
         if not events:
             return None
         for prepare in self.on_saving:
             prepare(events)
         try:
-            recordings = self.commits.save(events, aggregates)
+            recordings = self.commits.save(aggregates)
         except RecordConflictError:
             raise ConcurrentModification(
                 "Another request changed the same object at the same time; nothing was saved. Retry.",

@@ -21,18 +21,19 @@ from typing import Any
 
 from eventsourcing.persistence import RecordConflictError
 
-# Application.save: events and aggregates in, one recording per event out, in order.
+# Application.save: aggregates (or events) in, one recording per event out, in order.
 Save = Callable[..., list[Any]]
 
 
 class _Pending:
-    """One caller's save: its events (already collected from its aggregates) and the
-    aggregates themselves (for the store's snapshots)."""
+    """One caller's save: its aggregates, and their pending events (kept to write them again
+    on their own should the batch be refused: saving collects them from the aggregates)."""
 
     __slots__ = ("aggregates", "done", "error", "events", "recordings")
 
-    def __init__(self, events: Sequence[Any], aggregates: Sequence[Any]):
-        self.events, self.aggregates = list(events), list(aggregates)
+    def __init__(self, aggregates: Sequence[Any]):
+        self.aggregates = list(aggregates)
+        self.events = [event for aggregate in aggregates for event in aggregate.pending_events]
         self.done = False
         self.recordings: list[Any] = []
         self.error: BaseException | None = None
@@ -58,11 +59,11 @@ class GroupCommit:
         with self._state:
             return len(self._queue)
 
-    def save(self, events: Sequence[Any], aggregates: Sequence[Any]) -> list[Any]:
-        """Writes the events (collected from the aggregates); answers their recordings, or
-        raises what the store raised for them (RecordConflictError: someone else wrote one of
-        the aggregates first)."""
-        pending = _Pending(events, aggregates)
+    def save(self, aggregates: Sequence[Any]) -> list[Any]:
+        """Writes the aggregates' pending events; answers their recordings, or raises what the
+        store raised for them (RecordConflictError: someone else wrote one of the aggregates
+        first)."""
+        pending = _Pending(aggregates)
         with self._state:
             self._queue.append(pending)
             while self._writing and not pending.done:
@@ -82,26 +83,37 @@ class GroupCommit:
     def _write(self, batch: list[_Pending]) -> None:
         self.batch_sizes[len(batch)] = self.batch_sizes.get(len(batch), 0) + 1
         try:
-            if len(batch) > 1:
-                try:
-                    recordings = self._save(*[e for p in batch for e in p.events],
-                                            *[a for p in batch for a in p.aggregates])
-                except RecordConflictError:
-                    pass  # nothing of the batch was written: each on its own, below
-                else:
-                    at = 0
-                    for p in batch:
-                        p.recordings, at = recordings[at:at + len(p.events)], at + len(p.events)
-                        p.done = True
-                    return
-            for p in batch:
-                try:
-                    p.recordings = self._save(*p.events, *p.aggregates)
-                except RecordConflictError as error:
-                    p.error = error
-                p.done = True
+            if len(batch) == 1:
+                self._write_alone(batch[0], collected=False)
+            elif not self._write_together(batch):
+                for pending in batch:
+                    self._write_alone(pending, collected=True)
         except BaseException as error:  # the store failed otherwise: every save not written hears of it
-            for p in batch:
-                if not p.done:
-                    p.error, p.done = error, True
+            for pending in batch:
+                if not pending.done:
+                    pending.error, pending.done = error, True
             raise
+
+    def _write_together(self, batch: list[_Pending]) -> bool:
+        """One transaction for the batch; False if it was refused for a conflict (nothing of
+        it written)."""
+        try:
+            # Aggregates only: the store takes their events in this order (and would check
+            # events given to it one by one against a protocol, slowly).
+            recordings = self._save(*[aggregate for pending in batch for aggregate in pending.aggregates])
+        except RecordConflictError:
+            return False
+        at = 0
+        for pending in batch:
+            pending.recordings, at = recordings[at:at + len(pending.events)], at + len(pending.events)
+            pending.done = True
+        return True
+
+    def _write_alone(self, pending: _Pending, *, collected: bool) -> None:
+        """`collected`: a refused batch took the events from the aggregates; they are given again."""
+        try:
+            pending.recordings = self._save(*pending.events, *pending.aggregates) if collected \
+                else self._save(*pending.aggregates)
+        except RecordConflictError as error:
+            pending.error = error
+        pending.done = True
