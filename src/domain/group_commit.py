@@ -1,8 +1,8 @@
 """Group commit: saves that arrive while another is being written are written together.
 
-On PostgreSQL most of a save's cost is per transaction (round trips, the recorder's table
-lock, the commit), not per event: sixteen documents' labels saved in one transaction cost
-about half as much each as sixteen transactions (bench/README.md, "Group commit"). So
+Much of a save's cost is per transaction (on PostgreSQL the round trips, the recorder's
+table lock, the commit), not per event: sixteen documents' labels saved in one transaction
+cost half as much each as in sixteen, on either backend (bench/group_saves.py). So
 concurrent writers share transactions, as databases share log flushes: the first save to
 find nobody writing writes its own events and those of every save queued by then; saves
 arriving meanwhile wait, and the first of them to wake writes them all. A lone writer pays a
