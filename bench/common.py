@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -69,6 +70,20 @@ class Server:
         threads: request handlers, the projection follower, the job workers)."""
         loop = cpu_seconds(Path(f"/proc/{self.pid}/task/{self.pid}/stat"))
         return loop, cpu_seconds(Path(f"/proc/{self.pid}/stat")) - loop
+
+    def saves_and_transactions(self) -> tuple[float, float]:
+        """Saves the server has written so far, and in how many transactions (its group
+        commit's histogram on /metrics)."""
+        parts = urlsplit(self.url)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        try:
+            conn.request("GET", "/metrics")
+            text = conn.getresponse().read().decode()
+        finally:
+            conn.close()
+        found = {sample.name: sample.value for family in text_string_to_metric_families(text)
+                 for sample in family.samples if sample.name.startswith("spanledger_saves_per_transaction")}
+        return found["spanledger_saves_per_transaction_sum"], found["spanledger_saves_per_transaction_count"]
 
     def reset_peak_memory(self) -> None:
         """From now on the peak resident memory counts afresh (Linux: clear_refs 5)."""

@@ -63,6 +63,7 @@ class ApiRun:
     loop_ms: float
     others_ms: float
     postgres_ms: float
+    saves_per_transaction: float  # the servers' group commit (warm-up writes included)
 
 
 def through_api(container, documents: int, client_counts: list[int], servers: int = 1) -> dict[int, ApiRun]:
@@ -84,11 +85,17 @@ def through_api(container, documents: int, client_counts: list[int], servers: in
             used = [server.cpu_seconds() for server in running]
             return sum(loop for loop, _ in used), sum(others for _, others in used), postgres()
 
+        def saves() -> tuple[float, float]:
+            counted = [server.saves_and_transactions() for server in running]
+            return sum(n for n, _ in counted), sum(t for _, t in counted)
+
         for clients in client_counts:
-            before = cpu()
+            before, saved = cpu(), saves()
             seconds = concurrent_writes([server.url for server in running], key, documents, clients)
             loop, others, db = (1000 * (after - was) / documents for after, was in zip(cpu(), before, strict=True))
-            runs[clients] = ApiRun(seconds, loop, others, db)
+            (written, transactions), (written_before, transactions_before) = saves(), saved
+            runs[clients] = ApiRun(seconds, loop, others, db,
+                                   (written - written_before) / max(transactions - transactions_before, 1))
     return runs
 
 
@@ -198,7 +205,8 @@ def main() -> None:
                   f"{args.documents / api:,.0f} requests/s); ratio (raw time / API time): {raw / api:.2f}; "
                   f"serving floor {least:.2f}s, the most a handler could reach: {raw / (raw + least):.2f}")
             print(f"    CPU a request in that run: server event loop {best.loop_ms:.2f} ms, its other threads "
-                  f"{best.others_ms:.2f} ms" + (f", PostgreSQL {best.postgres_ms:.2f} ms" if backend == "postgres" else ""))
+                  f"{best.others_ms:.2f} ms" + (f", PostgreSQL {best.postgres_ms:.2f} ms" if backend == "postgres" else "")
+                  + f"; saves a transaction {best.saves_per_transaction:.2f}")
 
 
 if __name__ == "__main__":

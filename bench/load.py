@@ -246,10 +246,17 @@ def main() -> None:
             with store(backend) as container:
                 keys = setup(container, args.clients, args.documents)
                 with contextlib.ExitStack() as stack:
-                    urls = [stack.enter_context(served(container)).url for _ in range(servers)]
+                    running = [stack.enter_context(served(container)) for _ in range(servers)]
+                    urls = [server.url for server in running]
                     baseline = health(urls, args.clients, args.baseline_seconds)
+                    before = [server.saves_and_transactions() for server in running]
                     tally, elapsed = load(urls, keys, args.documents, args.duration, args.write_share)
+                    saves, transactions = (sum(after[k] - was[k] for after, was in zip(
+                        [server.saves_and_transactions() for server in running], before, strict=True))
+                        for k in (0, 1))
                 report(label, tally, elapsed, baseline)
+                print(f"{label}:   {saves:,.0f} saves in {transactions:,.0f} transactions "
+                      f"({saves / max(transactions, 1):.2f} a transaction: the group commit)")
 
 
 if __name__ == "__main__":

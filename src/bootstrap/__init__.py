@@ -173,6 +173,7 @@ def build(settings: Settings | None = None, *, follow: bool = False, work: bool 
         runner.create_tables()
         container = Container(settings, app, engine, runner)
     app.views = container
+    app.commits.on_batch.append(container.metrics.saves_per_transaction.observe)
     if follow:
         listen = None
         if settings.uses_postgres:

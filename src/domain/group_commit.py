@@ -50,8 +50,8 @@ class GroupCommit:
         self._state = threading.Condition()
         self._queue: list[_Pending] = []
         self._writing = False
-        # How many transactions wrote how many saves, for tests and benchmarks.
-        self.batch_sizes: dict[int, int] = {}
+        # Told how many saves each transaction wrote (metrics, tests).
+        self.on_batch: list[Callable[[int], None]] = []
 
     @property
     def waiting(self) -> int:
@@ -81,7 +81,8 @@ class GroupCommit:
         return pending.result()
 
     def _write(self, batch: list[_Pending]) -> None:
-        self.batch_sizes[len(batch)] = self.batch_sizes.get(len(batch), 0) + 1
+        for listener in self.on_batch:
+            listener(len(batch))
         try:
             if len(batch) == 1:
                 self._write_alone(batch[0], collected=False)

@@ -3,7 +3,7 @@
 A registry per container, not the client library's global one: tests run several servers in
 one process, and each must count only its own requests. What the read model knows (lags,
 jobs, quota) is read when scraped (observability.read_model_metrics); what only this process
-sees (requests, job durations) is counted as it happens.
+sees (requests, job durations, saves a transaction) is counted as it happens.
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ class Metrics:
             "spanledger_job_duration_seconds",
             "Seconds a worker of this process spent on the attempt that ended a job, by kind and how it ended.",
             ["kind", "status"], buckets=_JOB_BUCKETS, registry=self.registry)
+        self.saves_per_transaction = Histogram(
+            "spanledger_saves_per_transaction",
+            "Transactions this process wrote to the log, by how many saves shared each (group commit).",
+            buckets=(1, 2, 4, 8, 16, 32, 64), registry=self.registry)
         if read_model is not None:
             self.registry.register(read_model)
 

@@ -124,6 +124,8 @@ def test_metrics_count_requests_by_route_template_and_read_the_read_model(server
     assert metrics["spanledger_quota_used_text_records"][resource] == 2  # reserved by the waiting job
     assert metrics["spanledger_quota_limit_text_records"][resource] == 5000
     assert "process_cpu_seconds_total" in metrics
+    saves = metrics["spanledger_saves_per_transaction_sum"][()]  # the writes above, through the group commit
+    assert metrics["spanledger_saves_per_transaction_count"][()] >= 1 and saves >= 5
 
     text = scrape(server).text  # no tenant's names: the route templates and ids only
     assert project not in text and "documents/c" not in text and "nope" not in text

@@ -60,11 +60,12 @@ def labels_in_thread(app, resource_id, name: str, request_id: str, outcome: dict
 
 
 def queue_behind_a_held_write(container, writes: list[tuple[str, str]], fail_batch: Exception | None = None):
-    """The first write is held while the others queue; then all go on. Answers each outcome
-    (LabelsSaved or the error raised), by request id."""
+    """The first write is held while the others queue; then all go on. Answers the resource,
+    each outcome (LabelsSaved or the error raised) by request id, and the saves a transaction."""
     app = container.app
     resource_id = project(app)
-    app.commits.batch_sizes.clear()  # from here on, the writes below
+    batches: list[int] = []  # saves a transaction, from here on
+    app.commits.on_batch.append(batches.append)
     held = HeldFirstWrite(app.commits, fail_batch)
     outcome: dict[str, object] = {}
     (first_doc, first_request), *rest = writes
@@ -75,7 +76,7 @@ def queue_behind_a_held_write(container, writes: list[tuple[str, str]], fail_bat
     held.release.set()
     for thread in threads:
         thread.join(10)
-    return resource_id, outcome
+    return resource_id, outcome, batches
 
 
 def stored(app, position: int) -> tuple[str, dict]:
@@ -85,8 +86,8 @@ def stored(app, position: int) -> tuple[str, dict]:
 
 def test_queued_saves_are_written_in_one_transaction_each_with_its_positions_and_request(container):
     app = container.app
-    resource_id, outcome = queue_behind_a_held_write(container, [(f"d{i}", f"r{i}") for i in range(4)])
-    assert app.commits.batch_sizes == {1: 1, 3: 1}
+    resource_id, outcome, batches = queue_behind_a_held_write(container, [(f"d{i}", f"r{i}") for i in range(4)])
+    assert batches == [1, 3]
     positions = [outcome[f"r{i}"].position for i in range(4)]
     assert len(set(positions)) == 4
     for i, position in enumerate(positions):
@@ -100,8 +101,9 @@ def test_queued_saves_are_written_in_one_transaction_each_with_its_positions_and
 def test_a_conflict_in_a_batch_fails_only_the_save_that_conflicted(container):
     app = container.app
     # r1 and r2 both loaded d1 at the same version while r0's write was held.
-    resource_id, outcome = queue_behind_a_held_write(container, [("d0", "r0"), ("d1", "r1"), ("d1", "r2"),
-                                                                 ("d2", "r3")])
+    resource_id, outcome, batches = queue_behind_a_held_write(container, [("d0", "r0"), ("d1", "r1"), ("d1", "r2"),
+                                                                          ("d2", "r3")])
+    assert batches == [1, 3]  # tried together, then each alone
     failed = [r for r in ("r1", "r2") if isinstance(outcome[r], ConcurrentModification)]
     assert len(failed) == 1, outcome
     assert len(app.label_view(resource_id, "p", "d1")) == 1  # the winner's label, once
@@ -112,8 +114,8 @@ def test_a_conflict_in_a_batch_fails_only_the_save_that_conflicted(container):
 def test_a_failed_batch_reaches_each_of_its_saves_and_the_next_save_is_written(container):
     app = container.app
     failure = RuntimeError("the database went away")
-    resource_id, outcome = queue_behind_a_held_write(container, [("d0", "r0"), ("d1", "r1"), ("d2", "r2")],
-                                                     fail_batch=failure)
+    resource_id, outcome, _ = queue_behind_a_held_write(container, [("d0", "r0"), ("d1", "r1"), ("d2", "r2")],
+                                                        fail_batch=failure)
     assert outcome["r1"] is failure and outcome["r2"] is failure
     assert app.label_view(resource_id, "p", "d1") == {} and app.label_view(resource_id, "p", "d2") == {}
     started = time.monotonic()
