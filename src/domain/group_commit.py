@@ -112,9 +112,9 @@ class GroupCommit:
 
     def _write_alone(self, pending: _Pending, *, collected: bool) -> None:
         """`collected`: a refused batch took the events from the aggregates; they are given again."""
+        given = [*pending.events, *pending.aggregates] if collected else pending.aggregates
         try:
-            pending.recordings = self._save(*pending.events, *pending.aggregates) if collected \
-                else self._save(*pending.aggregates)
+            pending.recordings = self._save(*given)
         except RecordConflictError as error:
             pending.error = error
         pending.done = True
