@@ -11,25 +11,16 @@ from __future__ import annotations
 import time
 
 from common import backends, machine, parser, store
-from label_writes import labels, setup
-from spanledger.domain import ids
+from label_writes import labeled_in_memory, labels
 
 
 def saves(backend: str, documents: int, group: int) -> float:
     """Seconds to save the documents' labels, `group` documents a transaction."""
     with store(backend) as container:
-        _, actor = setup(container, documents)
-        app = container.app
-        project = app.get_project(ids.resource_id("bench"), "bench")
-        pending = []
-        for i in range(documents):
-            document = app.repository.get(ids.document_id(project.id, project.incarnation, f"d{i}"))
-            for label in labels():
-                document.add_label(project, label["category"], label["offset"], label["length"], actor)
-            pending.append(document)
+        pending = labeled_in_memory(container, documents)
         started = time.perf_counter()
         for first in range(0, documents, group):
-            app.save(*pending[first:first + group])
+            container.app.save(*pending[first:first + group])
         return time.perf_counter() - started
 
 

@@ -66,9 +66,9 @@ class ApiRun:
     saves_per_transaction: float  # the servers' group commit (warm-up writes included)
 
 
-def through_api(container, documents: int, client_counts: list[int], servers: int = 1) -> dict[int, ApiRun]:
-    """Each number of clients' run of `documents` requests (each client on its own documents),
-    the clients spread over `servers` processes on the one database (their CPU added up)."""
+def run_documents(container, documents: int, client_counts: list[int]) -> str:
+    """The documents the runs of concurrent_writes write to, for each number of clients;
+    answers the API key."""
     app = container.app
     resource_id, key, actor = bench_project(container, "Person")
     for clients in client_counts:
@@ -76,6 +76,13 @@ def through_api(container, documents: int, client_counts: list[int], servers: in
                                                  for i in range(documents)], actor)
         app.add_documents(resource_id, "bench", [NewDocument(f"warm{clients}-{n}", WORD * LABELS)
                                                  for n in range(clients)], actor)
+    return key
+
+
+def through_api(container, documents: int, client_counts: list[int], servers: int = 1) -> dict[int, ApiRun]:
+    """Each number of clients' run of `documents` requests (each client on its own documents),
+    the clients spread over `servers` processes on the one database (their CPU added up)."""
+    key = run_documents(container, documents, client_counts)
     runs = {}
     postgres = postgres_cpu_seconds if container.settings.uses_postgres else lambda: 0.0
     with contextlib.ExitStack() as stack:
@@ -154,7 +161,8 @@ def floor(documents: int, client_counts: list[int]) -> dict[int, float]:
         return {clients: concurrent_writes([url], "", documents, clients) for clients in client_counts}
 
 
-def raw_saves(container, documents: int) -> float:
+def labeled_in_memory(container, documents: int) -> list:
+    """The documents, each with the labels a request adds, not saved yet."""
     _, actor = setup(container, documents)
     app = container.app
     project = app.get_project(ids.resource_id("bench"), "bench")
@@ -164,9 +172,14 @@ def raw_saves(container, documents: int) -> float:
         for label in labels():
             document.add_label(project, label["category"], label["offset"], label["length"], actor)
         pending.append(document)
+    return pending
+
+
+def raw_saves(container, documents: int) -> float:
+    pending = labeled_in_memory(container, documents)
     started = time.perf_counter()
     for document in pending:
-        app.save(document)
+        container.app.save(document)
     return time.perf_counter() - started
 
 

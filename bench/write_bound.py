@@ -16,9 +16,8 @@ import os
 import sys
 from pathlib import Path
 
-from common import backends, bench_project, free_port, machine, parser, store, uvicorn_process
-from label_writes import LABELS, WORD, concurrent_writes, raw_saves
-from spanledger.domain.application import NewDocument
+from common import backends, free_port, machine, parser, store, uvicorn_process
+from label_writes import LABELS, concurrent_writes, raw_saves, run_documents
 
 VARIANTS = {  # name: (BOUND_THREAD, BOUND_FOLLOW)
     "event loop, no read model": ("0", "0"),
@@ -42,13 +41,7 @@ def bound_server(container, thread: str, follow: str):
 
 def bound(backend: str, documents: int, client_counts: list[int], thread: str, follow: str) -> dict[int, float]:
     with store(backend) as container:
-        app = container.app
-        resource_id, key, actor = bench_project(container, "Person")
-        for clients in client_counts:
-            app.add_documents(resource_id, "bench", [NewDocument(f"c{clients}-{i}", WORD * LABELS)
-                                                     for i in range(documents)], actor)
-            app.add_documents(resource_id, "bench", [NewDocument(f"warm{clients}-{n}", WORD * LABELS)
-                                                     for n in range(clients)], actor)
+        key = run_documents(container, documents, client_counts)
         with bound_server(container, thread, follow) as url:
             return {clients: concurrent_writes([url], key, documents, clients) for clients in client_counts}
 
