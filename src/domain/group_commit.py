@@ -11,6 +11,8 @@ lock and nothing else.
 Each save stays all or nothing. A batch is one transaction; when it is refused for a
 conflict (one of its aggregates was written by someone else first), nothing of it was
 written, and each save is written again on its own, so that only the conflicting one fails.
+A large save (an import) is written on its own at once, beside any batch: sharing its
+transaction would gain little and tie small writes to its fate (and its seconds).
 """
 
 from __future__ import annotations
@@ -45,8 +47,9 @@ class _Pending:
 
 
 class GroupCommit:
-    def __init__(self, save: Save):
+    def __init__(self, save: Save, alone_from_events: int = 1000):
         self._save = save
+        self.alone_from_events = alone_from_events
         self._state = threading.Condition()
         self._queue: list[_Pending] = []
         self._writing = False
@@ -64,6 +67,9 @@ class GroupCommit:
         store raised for them (RecordConflictError: someone else wrote one of the aggregates
         first)."""
         pending = _Pending(aggregates)
+        if len(pending.events) >= self.alone_from_events:
+            self._write([pending])
+            return pending.result()
         with self._state:
             self._queue.append(pending)
             while self._writing and not pending.done:

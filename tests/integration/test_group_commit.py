@@ -145,3 +145,19 @@ def test_concurrent_writers_all_land_once(container):
     assert len(set(positions)) == len(names)
     for name in names:
         assert len(app.label_view(resource_id, "p", name)) == 1
+
+
+def test_a_large_save_is_written_at_once_beside_a_batch(container):
+    app = container.app
+    resource_id = project(app)
+    held = HeldFirstWrite(app.commits)
+    outcome: dict[str, object] = {}
+    first = labels_in_thread(app, resource_id, "d0", "r0", outcome)
+    assert held.entered.wait(10)
+    app.commits.alone_from_events = 4  # "large" here: four labels, four events
+    every_name = [LabelSpec("Person", 15 * k, 5) for k in range(4)]  # "Alice met Bob. " four times
+    saved = app.save_labels(resource_id, "p", "d1", add=every_name, actor=ACTOR)  # not queued behind d0's write
+    assert saved.position and app.commits.waiting == 0
+    held.release.set()
+    first.join(10)
+    assert outcome["r0"].position > 0 and len(app.label_view(resource_id, "p", "d1")) == 4
