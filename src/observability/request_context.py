@@ -1,9 +1,9 @@
 """Who and which request a piece of work belongs to, for the events it writes and the log
 lines it emits.
 
-A contextvar, set per request by the API's middleware: it reaches the route, the threads
-FastAPI runs sync routes in (anyio copies the context), and the event store's transcoder,
-without being passed through every command.
+A contextvar, set per request by the API's middleware: it reaches the route and the threads
+FastAPI runs sync routes in (anyio copies the context), where the events a request saves are
+stamped with it (bootstrap.event_metadata), without being passed through every command.
 """
 
 from __future__ import annotations
