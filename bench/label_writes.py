@@ -14,7 +14,13 @@ server processes on the one database, as behind a load balancer.
 The serving floor: the same requests by the same clients to FastAPI and uvicorn alone
 (floor_app.py: the same body model and sync handler, no work), timed in the same runs. No
 handler can answer faster than the floor plus the save itself, so raw / (raw + floor) is the
-most any API on this stack could reach here.
+most any API on this stack could reach here. The command: the handler's own work, called
+in-process by as many threads as there are clients, each on its own documents (the
+`save_labels` the server runs: reading the project and the document, the aggregate's rules,
+the save, through the same group commit; no HTTP, no read model). With one client an API
+that runs it behind the floor takes at least floor + command, so raw / (floor + command)
+bounds what any server on this stack doing this work could reach; with several clients,
+whose requests overlap on the cores, it is an estimate rather than a bound.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from common import (
     uvicorn_process,
 )
 from spanledger.domain import ids
-from spanledger.domain.application import NewDocument
+from spanledger.domain.application import LabelSpec, NewDocument
 
 LABELS = 20
 WORD = "Name "
@@ -175,6 +181,35 @@ def labeled_in_memory(container, documents: int) -> list:
     return pending
 
 
+def commands(container, documents: int, client_counts: list[int]) -> dict[int, float]:
+    """Seconds for the handler's command alone, in-process, on each run's documents: one
+    thread a client, as the API's runs send them."""
+    app = container.app
+    key = run_documents(container, documents, client_counts)
+    actor = f"key:{app.authenticate(key).key_id}"  # as the server records a key's writes
+    resource_id = ids.resource_id("bench")
+    specs = [LabelSpec(label["category"], label["offset"], label["length"]) for label in labels()]
+
+    def run(clients: int) -> float:
+        start = threading.Barrier(clients + 1)
+
+        def write(n: int) -> None:
+            start.wait()
+            for i in range(n, documents, clients):
+                app.save_labels(resource_id, "bench", f"c{clients}-{i}", add=specs, actor=actor)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(clients)]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        return time.perf_counter() - started
+
+    return {clients: run(clients) for clients in client_counts}
+
+
 def raw_saves(container, documents: int) -> float:
     pending = labeled_in_memory(container, documents)
     started = time.perf_counter()
@@ -200,6 +235,7 @@ def main() -> None:
     for backend in backends(args.backend):
         api_runs: dict[int, list[ApiRun]] = {c: [] for c in client_counts}
         floor_times: dict[int, list[float]] = {c: [] for c in client_counts}
+        command_times: dict[int, list[float]] = {c: [] for c in client_counts}
         raw_times = []
         for _ in range(args.repeat):
             with store(backend, follow=False) as container:
@@ -207,16 +243,21 @@ def main() -> None:
                     api_runs[clients].append(run)
             with store(backend) as container:
                 raw_times.append(raw_saves(container, args.documents))
+            with store(backend) as container:
+                for clients, seconds in commands(container, args.documents, client_counts).items():
+                    command_times[clients].append(seconds)
             for clients, seconds in floor(args.documents, client_counts).items():
                 floor_times[clients].append(seconds)
         raw = min(raw_times)
         print(f"[{backend}] raw app.save: {raw:.2f}s ({events / raw:,.0f} labels/s, {args.documents / raw:,.0f} saves/s)")
         for clients in client_counts:
             best = min(api_runs[clients], key=lambda r: r.seconds)
-            api, least = best.seconds, min(floor_times[clients])
+            api, least, command = best.seconds, min(floor_times[clients]), min(command_times[clients])
             print(f"[{backend}] API :save-labels, {clients:>2} clients: {api:.2f}s ({events / api:,.0f} labels/s, "
                   f"{args.documents / api:,.0f} requests/s); ratio (raw time / API time): {raw / api:.2f}; "
                   f"serving floor {least:.2f}s, the most a handler could reach: {raw / (raw + least):.2f}")
+            print(f"    the command in-process: {command:.2f}s, raw / command {raw / command:.2f}; "
+                  f"floor and command: raw / (floor + command) {raw / (least + command):.2f}")
             print(f"    CPU a request in that run: server event loop {best.loop_ms:.2f} ms, its other threads "
                   f"{best.others_ms:.2f} ms" + (f", PostgreSQL {best.postgres_ms:.2f} ms" if backend == "postgres" else "")
                   + f"; saves a transaction {best.saves_per_transaction:.2f}")
