@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from spanledger.domain.offsets import OffsetMap
 from spanledger.projections.bulk import insert_rows
@@ -83,6 +83,10 @@ def _refs_needed(event: Event) -> Iterable[str]:
         yield f"j:{job_id}"
 
 
+# Built once: building it cost more than running it (see labeling.py).
+_REFS = select(audit_refs).where(audit_refs.c.ref.in_(bindparam("refs", expanding=True)))
+
+
 class AuditProjection:
     name = "audit"
     tables = (audit_events, audit_refs)
@@ -110,9 +114,8 @@ class AuditProjection:
                 stated.setdefault(ref, fields)
         known: dict[str, dict[str, Any]] = {}
         wanted = sorted(needed | set(stated))
-        r = audit_refs.c
         for start in range(0, len(wanted), 500):  # bounded IN lists
-            for row in conn.execute(select(audit_refs).where(r.ref.in_(wanted[start:start + 500]))):
+            for row in conn.execute(_REFS, {"refs": wanted[start:start + 500]}):
                 known[row.ref] = row._asdict()
         # A project created again, or a job id seen twice, states what is already known.
         new = [(ref, f.get("resource_id"), f.get("project_name"), f.get("job_id"), f.get("model_label"))

@@ -43,6 +43,29 @@ _SUGGESTION_COLUMNS = ("document_id", "suggestion_id", "project_id", "entity", "
 _PROJECT_COLUMNS = ("language", "description", "multilingual", "settings",
                     "storage_input_container_name", "overlap_policy")
 
+# The statements of every label batch, built once: building one costs SQLAlchemy several
+# times what executing it does (bench/follower_batches.py: small batches are the follower's
+# usual ones when clients read their own writes).
+_DOCUMENTS_OF_IDS = select(documents.c.id, documents.c.project_id, documents.c.dataset).where(
+    documents.c.id.in_(bindparam("ids", expanding=True)))
+_INCARNATIONS = select(projects.c.id, projects.c.incarnation).where(projects.c.id.in_(bindparam("ids", expanding=True)))
+_ENTITIES = select(entities.c.project_id, entities.c.name, entities.c.entity_id).where(
+    entities.c.project_id.in_(bindparam("ids", expanding=True)))
+_REMOVE_LABEL = delete(labels).where(labels.c.document_id == bindparam("d"), labels.c.label_id == bindparam("l"))
+_TOUCH_DOCUMENT = update(documents).where(documents.c.id == bindparam("d")).values(
+    label_count=documents.c.label_count + bindparam("delta"), version=bindparam("v"), modified_at=bindparam("m"))
+
+
+def _add_stats(dialect: Any) -> Any:
+    stmt = dialect.insert(entity_stats)
+    return stmt.on_conflict_do_update(
+        index_elements=["project_id", "entity", "dataset"],
+        set_={"label_count": entity_stats.c.label_count + stmt.excluded.label_count},
+    )
+
+
+_ADD_STATS = {"postgresql": _add_stats(postgresql), "sqlite": _add_stats(sqlite)}
+
 
 class LabelingProjection:
     name = "labeling"
@@ -81,20 +104,15 @@ class _Batch:
     def prefetch(self, events: Sequence[Event]) -> None:
         doc_ids = {e.aggregate_id for e in events if e.topic in _DOCUMENT_CHANGES}
         if doc_ids:
-            rows = self.conn.execute(
-                select(documents.c.id, documents.c.project_id, documents.c.dataset).where(documents.c.id.in_(doc_ids))
-            )
+            rows = self.conn.execute(_DOCUMENTS_OF_IDS, {"ids": list(doc_ids)})
             self.docs.update((id_, [project, dataset]) for id_, project, dataset in rows)
         project_ids = {e.data["project_id"] for e in events if e.topic in _DOCUMENT_EVENTS}
         project_ids.update(project for project, _ in self.docs.values())
         if project_ids:
-            rows = self.conn.execute(select(projects.c.id, projects.c.incarnation).where(projects.c.id.in_(project_ids)))
+            rows = self.conn.execute(_INCARNATIONS, {"ids": list(project_ids)})
             self.incarnations.update((project, incarnation) for project, incarnation in rows)
             self.entities.update((p, {}) for p in self.incarnations)
-            rows = self.conn.execute(
-                select(entities.c.project_id, entities.c.name, entities.c.entity_id)
-                .where(entities.c.project_id.in_(self.incarnations))
-            )
+            rows = self.conn.execute(_ENTITIES, {"ids": list(self.incarnations)})
             for project, name, entity_id in rows:
                 self.entities[project][name] = entity_id
 
@@ -115,35 +133,21 @@ class _Batch:
         conn = self.conn
         insert_rows(conn, documents, _DOCUMENT_COLUMNS, self.new_documents)
         if self.removed_labels:
-            conn.execute(
-                delete(labels).where(labels.c.document_id == bindparam("d"), labels.c.label_id == bindparam("l")),
-                self.removed_labels,
-            )
+            conn.execute(_REMOVE_LABEL, self.removed_labels)
         insert_rows(conn, labels, _LABEL_COLUMNS, list(self.new_labels.values()))
         insert_rows(conn, suggestions, _SUGGESTION_COLUMNS, self.new_suggestions)
         if self.touched:
-            conn.execute(
-                update(documents)
-                .where(documents.c.id == bindparam("d"))
-                .values(label_count=documents.c.label_count + bindparam("delta"),
-                        version=bindparam("v"), modified_at=bindparam("m")),
-                [{"d": d, "delta": delta, "v": v, "m": m} for d, (delta, v, m) in self.touched.items()],
-            )
+            conn.execute(_TOUCH_DOCUMENT,
+                         [{"d": d, "delta": delta, "v": v, "m": m} for d, (delta, v, m) in self.touched.items()])
         if self.stats:
             self._write_stats()
         self.new_documents, self.new_labels, self.removed_labels, self.new_suggestions = [], {}, [], []
         self.touched, self.stats = {}, Counter()
 
     def _write_stats(self) -> None:
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(entity_stats)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["project_id", "entity", "dataset"],
-            set_={"label_count": entity_stats.c.label_count + stmt.excluded.label_count},
-        )
         rows = [{"project_id": p, "entity": e, "dataset": d, "label_count": n} for (p, e, d), n in self.stats.items() if n]
         if rows:
-            self.conn.execute(stmt, rows)
+            self.conn.execute(_ADD_STATS[self.conn.dialect.name], rows)
         if any(n < 0 for n in self.stats.values()):
             self.conn.execute(delete(entity_stats).where(entity_stats.c.label_count <= 0))
 

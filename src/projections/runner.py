@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import orjson
 from eventsourcing.persistence import ApplicationRecorder
-from sqlalchemy import Connection, Dialect, Engine, Index, Table, func, insert, inspect, select, update
+from sqlalchemy import Connection, Dialect, Engine, Index, Table, bindparam, func, insert, inspect, select, update
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from spanledger.projections.tables import metadata, positions, schemas
@@ -70,6 +70,13 @@ APPLY_TURN_LOCK = 0x5370616E_0001  # "Span", 1
 
 # From how many events on, filling empty views is done as a bulk load (see catch_up).
 BULK_LOAD_EVENTS = 20_000
+
+# A batch's statements, built once (building one cost more than running it).
+_POSITIONS = select(positions.c.name, positions.c.position).where(
+    positions.c.name.in_(bindparam("names", expanding=True)))
+_CLAIM = (update(positions).where(positions.c.name == bindparam("projection"), positions.c.position == bindparam("old"))
+          .values(position=bindparam("new")))
+_TAKE_TURN = select(func.pg_advisory_xact_lock(APPLY_TURN_LOCK))
 
 
 def schema_fingerprint(dialect: Dialect, tables: Sequence[Table]) -> str:
@@ -192,10 +199,7 @@ class ProjectionRunner:
     def positions(self) -> dict[str, int]:
         """Each projection's position, as stored."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(positions.c.name, positions.c.position).where(positions.c.name.in_(self._names()))
-            )
-            return {name: position for name, position in rows}
+            return dict(conn.execute(_POSITIONS, {"names": self._names()}).all())
 
     def _refresh(self) -> dict[str, int]:
         current = self.positions()
@@ -310,9 +314,8 @@ class ProjectionRunner:
         """
         if conn.dialect.name != "postgresql":
             return self._positions or self._refresh()
-        conn.execute(select(func.pg_advisory_xact_lock(APPLY_TURN_LOCK)))
-        rows = conn.execute(select(positions.c.name, positions.c.position).where(positions.c.name.in_(self._names())))
-        current = dict(rows.all())
+        conn.execute(_TAKE_TURN)
+        current = dict(conn.execute(_POSITIONS, {"names": self._names()}).all())
         self._advance(current, replace=True)  # what others committed: reads waiting for it may go on
         return current
 
@@ -324,11 +327,7 @@ class ProjectionRunner:
             old = current[projection.name]
             if old >= last:
                 continue
-            claimed = conn.execute(
-                update(positions)
-                .where(positions.c.name == projection.name, positions.c.position == old)
-                .values(position=last)
-            ).rowcount
+            claimed = conn.execute(_CLAIM, {"projection": projection.name, "old": old, "new": last}).rowcount
             if claimed != 1:
                 raise PositionMoved(projection.name)
             unseen = events if events[0].position > old else [e for e in events if e.position > old]
