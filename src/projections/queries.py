@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, exists, func, select
+from sqlalchemy import Connection, Row, and_, bindparam, exists, func, select
 
 from spanledger.domain.application import LabelStatistics
 from spanledger.domain.review_commands import SuggestionMatch
@@ -27,6 +27,34 @@ from spanledger.projections.tables import (
     suggestions,
     training_jobs,
 )
+
+# The queries of the most frequent requests (a project, a document and its labels) and of the
+# workers' look for jobs after every batch the follower applies, built once: building a
+# statement costs SQLAlchemy more than running it does on an indexed lookup.
+_PROJECT = select(projects).where(projects.c.id == bindparam("project_id"))
+_DOCUMENT = select(documents).where(documents.c.project_id == bindparam("project_id"),
+                                    documents.c.name == bindparam("name"))
+_DOCUMENT_LABELS = (
+    select(labels.c.label_id, labels.c.entity, labels.c.offset, labels.c.length,
+           labels.c.created_at, labels.c.actor, labels.c.origin_job, labels.c.origin_model)
+    .where(labels.c.document_id == bindparam("document_id"))
+    .order_by(labels.c.offset, labels.c.length, labels.c.label_id)
+)
+_DOCUMENT_SUGGESTIONS = (
+    select(suggestions.c.suggestion_id, suggestions.c.entity, suggestions.c.offset, suggestions.c.length,
+           suggestions.c.confidence, suggestions.c.model_label, suggestions.c.job_id, suggestions.c.state,
+           suggestions.c.created_at)
+    .where(suggestions.c.document_id == bindparam("document_id"))
+    .order_by(suggestions.c.offset, suggestions.c.length, suggestions.c.suggestion_id)
+)
+_COUNT_DOCUMENTS = select(func.count()).select_from(documents).where(documents.c.project_id == bindparam("project_id"))
+
+
+def _claimable(jobs: Any) -> Any:
+    """Jobs nobody runs: not started, or their worker's lease ran out before `now`."""
+    j = jobs.c
+    stale = j.status.in_(("running", "cancelling")) & (j.lease_expires < bindparam("now"))
+    return select(j.job_id).where((j.status == "notStarted") | stale).order_by(j.created_at).limit(bindparam("limit"))
 
 
 @dataclass(frozen=True)
@@ -46,7 +74,7 @@ def list_projects(conn: Connection, resource_id: str, skip: int, limit: int) -> 
 
 
 def get_project(conn: Connection, project_id: str) -> Row[Any] | None:
-    return conn.execute(select(projects).where(projects.c.id == project_id)).first()
+    return conn.execute(_PROJECT, {"project_id": project_id}).first()
 
 
 def entity_statistics(conn: Connection, project_id: str) -> list[dict[str, Any]]:
@@ -63,7 +91,7 @@ def entity_statistics(conn: Connection, project_id: str) -> list[dict[str, Any]]
 
 
 def count_documents(conn: Connection, project_id: str) -> int:
-    return conn.scalar(select(func.count()).select_from(documents).where(documents.c.project_id == project_id)) or 0
+    return conn.scalar(_COUNT_DOCUMENTS, {"project_id": project_id}) or 0
 
 
 def documents_with_entity(conn: Connection, project_id: str, entity: str) -> list[str]:
@@ -107,12 +135,13 @@ def latest_training_sequence(conn: Connection, project_id: str) -> int:
     return conn.scalar(select(func.max(training_jobs.c.sequence)).where(training_jobs.c.project_id == project_id)) or 0
 
 
+_CLAIMABLE_TRAINING_JOBS = _claimable(training_jobs)
+_CLAIMABLE_AUTOLABEL_JOBS = _claimable(autolabel_jobs)
+
+
 def claimable_training_jobs(conn: Connection, now: str, limit: int = 10) -> list[str]:
     """Jobs nobody runs: not started, or their worker's lease ran out before `now`."""
-    t = training_jobs.c
-    stale = t.status.in_(("running", "cancelling")) & (t.lease_expires < now)
-    query = select(t.job_id).where((t.status == "notStarted") | stale).order_by(t.created_at).limit(limit)
-    return list(conn.scalars(query))
+    return list(conn.scalars(_CLAIMABLE_TRAINING_JOBS, {"now": now, "limit": limit}))
 
 
 def _pending(match: SuggestionMatch | None) -> Any:
@@ -152,18 +181,10 @@ def list_documents(
 
 
 def get_document(conn: Connection, project_id: str, name: str) -> tuple[Row[Any], list[Row[Any]]] | None:
-    doc = conn.execute(
-        select(documents).where(documents.c.project_id == project_id, documents.c.name == name)
-    ).first()
+    doc = conn.execute(_DOCUMENT, {"project_id": project_id, "name": name}).first()
     if doc is None:
         return None
-    doc_labels = list(conn.execute(
-        select(labels.c.label_id, labels.c.entity, labels.c.offset, labels.c.length,
-               labels.c.created_at, labels.c.actor, labels.c.origin_job, labels.c.origin_model)
-        .where(labels.c.document_id == doc.id)
-        .order_by(labels.c.offset, labels.c.length, labels.c.label_id)
-    ))
-    return doc, doc_labels
+    return doc, list(conn.execute(_DOCUMENT_LABELS, {"document_id": doc.id}))
 
 
 def documents_with_labels(conn: Connection, project_id: str, *, after: str | None = None,
@@ -207,12 +228,7 @@ def pending_suggestions(conn: Connection, project_id: str, names: list[str]) -> 
 
 
 def document_suggestions(conn: Connection, document_id: str) -> list[Row[Any]]:
-    s = suggestions.c
-    return list(conn.execute(
-        select(s.suggestion_id, s.entity, s.offset, s.length, s.confidence, s.model_label, s.job_id, s.state,
-               s.created_at)
-        .where(s.document_id == document_id).order_by(s.offset, s.length, s.suggestion_id)
-    ))
+    return list(conn.execute(_DOCUMENT_SUGGESTIONS, {"document_id": document_id}))
 
 
 def deletion_job(conn: Connection, resource_id: str, job_id: str) -> Row[Any] | None:
@@ -272,10 +288,7 @@ def select_documents(
 
 def claimable_autolabel_jobs(conn: Connection, now: str, limit: int = 10) -> list[str]:
     """Jobs nobody runs: not started, or their worker's lease ran out before `now`."""
-    j = autolabel_jobs.c
-    stale = j.status.in_(("running", "cancelling")) & (j.lease_expires < now)
-    query = select(j.job_id).where((j.status == "notStarted") | stale).order_by(j.created_at).limit(limit)
-    return list(conn.scalars(query))
+    return list(conn.scalars(_CLAIMABLE_AUTOLABEL_JOBS, {"now": now, "limit": limit}))
 
 
 def get_autolabel_job(conn: Connection, project_id: str, job_id: str) -> Row[Any] | None:
