@@ -29,6 +29,7 @@ import contextlib
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +113,25 @@ def through_api(container, documents: int, client_counts: list[int], servers: in
     return runs
 
 
+def together(clients: int, work: Callable[[int], None]) -> float:
+    """Runs work(n) for each client n in a thread of its own, all let go at once; answers
+    when they were let go (time.perf_counter), once every one has finished."""
+    start = threading.Barrier(clients + 1)
+
+    def client(n: int) -> None:
+        start.wait()
+        work(n)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return started
+
+
 def concurrent_writes(urls: list[str], key: str, documents: int, clients: int) -> float:
     """Client n sends its writes to urls[n % len(urls)]; the read at the end goes to the first."""
     connections = [Http(urls[n % len(urls)], key) for n in range(clients)]
@@ -121,11 +141,9 @@ def concurrent_writes(urls: list[str], key: str, documents: int, clients: int) -
         assert status == 200, body
     positions: list[int] = []
     failures: list[str] = []
-    start = threading.Barrier(clients + 1)
 
     def write(n: int) -> None:
         http = connections[n]
-        start.wait()
         for i in range(n, documents, clients):
             status, body = http.request("POST", f"/bench/documents/c{clients}-{i}/:save-labels", {"add": labels()})
             if status != 200:
@@ -133,13 +151,7 @@ def concurrent_writes(urls: list[str], key: str, documents: int, clients: int) -
                 return
             positions.append(int(http.last_headers["X-Log-Position"]))
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
+    started = together(clients, write)
     assert not failures, failures[:3]
     # Until the read model holds every write: a read that waits for the last position.
     reader = connections[0]
@@ -191,20 +203,11 @@ def commands(container, documents: int, client_counts: list[int]) -> dict[int, f
     specs = [LabelSpec(label["category"], label["offset"], label["length"]) for label in labels()]
 
     def run(clients: int) -> float:
-        start = threading.Barrier(clients + 1)
-
         def write(n: int) -> None:
-            start.wait()
             for i in range(n, documents, clients):
                 app.save_labels(resource_id, "bench", f"c{clients}-{i}", add=specs, actor=actor)
 
-        threads = [threading.Thread(target=write, args=(n,)) for n in range(clients)]
-        for thread in threads:
-            thread.start()
-        start.wait()
-        started = time.perf_counter()
-        for thread in threads:
-            thread.join()
+        started = together(clients, write)
         return time.perf_counter() - started
 
     return {clients: run(clients) for clients in client_counts}

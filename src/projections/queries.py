@@ -51,7 +51,7 @@ _COUNT_DOCUMENTS = select(func.count()).select_from(documents).where(documents.c
 
 
 def _claimable(jobs: Any) -> Any:
-    """Jobs nobody runs: not started, or their worker's lease ran out before `now`."""
+    """The query of claimable_training_jobs and claimable_autolabel_jobs, on their table."""
     j = jobs.c
     stale = j.status.in_(("running", "cancelling")) & (j.lease_expires < bindparam("now"))
     return select(j.job_id).where((j.status == "notStarted") | stale).order_by(j.created_at).limit(bindparam("limit"))
