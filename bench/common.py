@@ -193,6 +193,11 @@ def bench_project(container: Container, entity: str) -> tuple[object, str, str]:
     return resource_id, key, actor
 
 
+def whole_numbers(text: str) -> list[int]:
+    """An option's comma-separated whole numbers ("1,4,16"), as an argparse type."""
+    return [int(part) for part in text.split(",")]
+
+
 def backends(choice: str) -> list[str]:
     return ["sqlite", "postgres"] if choice == "both" else [choice]
 

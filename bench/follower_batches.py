@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import spanledger.projections.runner as runner_module
-from common import backends, machine, parser, store
+from common import backends, machine, parser, store, whole_numbers
 from label_writes import LABELS, labeled_in_memory
 
 
@@ -62,12 +62,11 @@ def measure(backend: str, documents: int, per_batch: int) -> tuple[float, float,
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--documents", type=int, default=400)
-    p.add_argument("--per-batch", default="1,4,20", help="writes a batch holds, comma-separated")
+    p.add_argument("--per-batch", type=whole_numbers, default="1,4,20", help="writes a batch holds, comma-separated")
     args = p.parse_args()
-    sizes = [int(k) for k in args.per_batch.split(",")]
     print(f"machine: {machine()}; {args.documents} writes of {LABELS} labels; best of {args.repeat} (by the batches' CPU)")
     for backend in backends(args.backend):
-        for k in sizes:
+        for k in args.per_batch:
             runs = [measure(backend, args.documents, k) for _ in range(args.repeat)]
             saves, batches, spent = min(runs, key=lambda run: run[1])
             n = args.documents

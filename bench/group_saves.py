@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from common import backends, machine, parser, store
+from common import backends, machine, parser, store, whole_numbers
 from label_writes import labeled_in_memory, labels
 
 
@@ -27,14 +27,13 @@ def saves(backend: str, documents: int, group: int) -> float:
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--documents", type=int, default=320)
-    p.add_argument("--groups", default="4,16", help="documents a transaction, comma-separated")
+    p.add_argument("--groups", type=whole_numbers, default="4,16", help="documents a transaction, comma-separated")
     args = p.parse_args()
-    groups = [int(g) for g in args.groups.split(",")]
     print(f"machine: {machine()}; {args.documents} documents of {len(labels())} labels; best of {args.repeat}")
     for backend in backends(args.backend):
         one = min(saves(backend, args.documents, 1) for _ in range(args.repeat))
         print(f"[{backend}] one document a transaction: {1000 * one / args.documents:.2f} ms a document")
-        for group in groups:
+        for group in args.groups:
             grouped = min(saves(backend, args.documents, group) for _ in range(args.repeat))
             print(f"[{backend}] {group:>2} documents a transaction: {1000 * grouped / args.documents:.2f} ms a "
                   f"document; ratio (one a transaction / grouped): {one / grouped:.2f}")

@@ -44,6 +44,7 @@ from common import (
     served,
     store,
     uvicorn_process,
+    whole_numbers,
 )
 from spanledger.domain import ids
 from spanledger.domain.application import LabelSpec, NewDocument
@@ -224,14 +225,14 @@ def raw_saves(container, documents: int) -> float:
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--documents", type=int, default=200)
-    p.add_argument("--clients", default="1,4,16", help="numbers of concurrent clients, comma-separated")
+    p.add_argument("--clients", type=whole_numbers, default="1,4,16", help="numbers of concurrent clients, comma-separated")
     p.add_argument("--servers", type=int, default=1,
                    help="`spanledger serve` processes on the one database, the clients spread over them "
                         "(more than 1: PostgreSQL only)")
     args = p.parse_args()
     if args.servers > 1 and args.backend != "postgres":
         p.error("--servers above 1 needs --backend postgres")
-    client_counts = [int(c) for c in args.clients.split(",")]
+    client_counts = args.clients
     events = args.documents * LABELS
     print(f"machine: {machine()}; {args.documents} requests of {LABELS} labels ({events} events) "
           f"by {', '.join(map(str, client_counts))} clients to {args.servers} server(s); best of {args.repeat}")

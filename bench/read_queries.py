@@ -7,9 +7,7 @@ the database's own work. Ratio = driver time / query time: 1 means the layer cos
 
 from __future__ import annotations
 
-import time
-
-from common import backends, bench_project, machine, parser, store
+from common import backends, bench_project, best_of, machine, parser, store
 from spanledger.domain import ids
 from spanledger.domain.application import LabelSpec, NewDocument
 from spanledger.projections import queries
@@ -56,13 +54,7 @@ def main() -> None:
                         cursor.fetchall()
 
                 def best(read) -> float:
-                    times = []
-                    for _ in range(args.repeat):
-                        started = time.perf_counter()
-                        for _ in range(args.reads):
-                            read()
-                        times.append((time.perf_counter() - started) / args.reads)
-                    return min(times)
+                    return best_of(args.repeat, lambda: [read() for _ in range(args.reads)]) / args.reads
 
                 driver, layer = best(through_driver), best(through_queries)
                 cursor.close()

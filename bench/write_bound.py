@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from common import backends, free_port, machine, parser, store, uvicorn_process
+from common import backends, free_port, machine, parser, store, uvicorn_process, whole_numbers
 from label_writes import LABELS, concurrent_writes, raw_saves, run_documents
 
 VARIANTS = {  # name: (BOUND_THREAD, BOUND_FOLLOW)
@@ -49,9 +49,9 @@ def bound(backend: str, documents: int, client_counts: list[int], thread: str, f
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--documents", type=int, default=200)
-    p.add_argument("--clients", default="1,4,16", help="numbers of concurrent clients, comma-separated")
+    p.add_argument("--clients", type=whole_numbers, default="1,4,16", help="numbers of concurrent clients, comma-separated")
     args = p.parse_args()
-    client_counts = [int(c) for c in args.clients.split(",")]
+    client_counts = args.clients
     print(f"machine: {machine()}; {args.documents} requests of {LABELS} labels by "
           f"{', '.join(map(str, client_counts))} clients; best of {args.repeat}")
     for backend in backends(args.backend):
